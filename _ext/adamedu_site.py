@@ -1,0 +1,300 @@
+"""Sphinx extension that makes the HTML book self-contained and launchable.
+
+* MathJax 3 is served from the site itself. Its files come from the ``sphinx-mathjax-offline``
+  wheel (installed by ``requirements.txt``) and are copied into ``_static/mathjax`` of the build;
+  nothing is fetched from a CDN, so the book reads the same in a classroom without internet.
+* Embedded-widget JavaScript that myst-nb would load from a CDN is switched off (the static
+  figures on the site work without a kernel; live widgets run in Jupyter).
+* Every notebook page gets a downloadable ``.ipynb`` (``_sources/<page>.ipynb``): the executed
+  notebook with a first cell that installs :mod:`adamedu` when, and only when, it runs on Google
+  Colab. The Colab launch button opens that very file from the published site's branch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
+
+#: Where MathJax lives inside the built site's ``_static`` folder.
+MATHJAX_DIR = "mathjax"
+MATHJAX_ENTRY = "tex-chtml.js"
+#: Files of the MathJax distribution never needed by the site (``latest.js`` loads MathJax from a
+#: CDN; ``node-main.js`` is for Node.js).
+MATHJAX_SKIP = {"latest.js", "node-main.js"}
+
+#: The tag that marks the Colab set-up cell, so it is added once and can be recognised by tests.
+SETUP_CELL_TAG = "colab-setup"
+SETUP_CELL_SOURCE = """\
+# Set-up for Google Colab: install the adamedu package (and what it needs) from the book's
+# repository. Anywhere else (a local checkout, Binder, JupyterLab) this cell does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("adamedu") is None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "{requirement}"],
+        check=True,
+    )
+    importlib.invalidate_caches()"""
+
+
+def mathjax_source_dir() -> Path:
+    """The folder of MathJax 3 components shipped by the ``sphinx-mathjax-offline`` wheel."""
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or not spec.submodule_search_locations:
+        raise ExtensionError(
+            "MathJax 3 is served from the site itself, but the package that ships it is missing: "
+            "install it with `pip install -r requirements.txt` (sphinx-mathjax-offline)."
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
+    if not (folder / MATHJAX_ENTRY).is_file():
+        raise ExtensionError(f"MathJax entry point {MATHJAX_ENTRY} not found in {folder}")
+    return folder
+
+
+def _configure(app: Sphinx, config: Any) -> None:
+    # Serve MathJax from ``_static`` unless the book explicitly points somewhere local.
+    path = str(config.mathjax_path or "")
+    if not path or "://" in path or path.startswith("//"):
+        config.mathjax_path = f"{MATHJAX_DIR}/{MATHJAX_ENTRY}"
+    # myst-nb would load require.js and the widget manager from CDNs on pages with widget state.
+    config.nb_ipywidgets_js = {}
+    # No third-party analytics, whatever the theme's defaults are.
+    options = dict(config.html_theme_options or {})
+    options["analytics"] = {}
+    # A definite colour mode (the theme logs a console error for an empty one); light is the mode
+    # the figures and the accessibility checks are made for, and readers can still switch.
+    config.html_theme_options = options
+    context = dict(config.html_context or {})
+    context.setdefault("default_mode", "light")
+    config.html_context = context
+
+
+def _is_thebe_asset(asset: Any) -> bool:
+    body = str(getattr(asset, "attributes", {}).get("body", "") or "")
+    filename = str(getattr(asset, "filename", "") or asset)
+    return "THEBE_JS_URL" in body or "sphinx-thebe" in filename
+
+
+def _drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Live code via Thebe is off; drop its scripts, which name a CDN and are added twice."""
+    if (app.config.html_theme_options or {}).get("launch_buttons", {}).get("thebe"):
+        return
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [asset for asset in context[key] if not _is_thebe_asset(asset)]
+
+
+def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    source = mathjax_source_dir()
+    target = Path(app.outdir) / "_static" / MATHJAX_DIR
+    for file in sorted(source.rglob("*")):
+        if file.is_dir() or file.name in MATHJAX_SKIP:
+            continue
+        dest = target / file.relative_to(source)
+        if dest.is_file() and dest.stat().st_size == file.stat().st_size:
+            continue  # already there from an earlier build (the package's files never change)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(file, dest)
+
+
+def label_toctree_toggles(soup: Any) -> None:
+    """Give the navigation's expand/collapse toggles an accessible name (in place).
+
+    The theme's toggle of a page with sub-pages is a ``<summary>`` holding only an icon, which
+    screen readers announce without a name (axe-core: summary-name, serious).
+    """
+    for summary in soup.select("summary"):
+        if summary.get("aria-label") or summary.get_text(strip=True):
+            continue
+        if summary.select_one(".toctree-toggle") is None:
+            continue
+        item = summary.find_parent("li")
+        link = item.find("a", recursive=False) if item is not None else None
+        title = link.get_text(" ", strip=True) if link is not None else ""
+        summary["aria-label"] = (
+            f"Show or hide the pages of {title}" if title else "Show or hide the pages"
+        )
+
+
+def _accessible_navigation(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
+    generate = context.get("generate_toctree_html")
+    if generate is None or getattr(generate, "adamedu_labelled", False):
+        return
+
+    def generate_toctree_html(kind: str, *args, **kwargs):
+        result = generate(kind, *args, **kwargs)
+        if isinstance(result, str):
+            from bs4 import BeautifulSoup
+
+            soup = BeautifulSoup(result, "html.parser")
+            label_toctree_toggles(soup)
+            return type(result)(str(soup))
+        if hasattr(result, "select"):  # the theme's BeautifulSoup tree
+            label_toctree_toggles(result)
+        return result
+
+    generate_toctree_html.adamedu_labelled = True
+    context["generate_toctree_html"] = generate_toctree_html
+
+
+def _report_failed_execution(app: Sphinx, exception: Exception | None) -> None:
+    """Save the traceback of a notebook that stopped the build in ``reports/<page>.err.log``.
+
+    myst-nb writes these reports only when a failing notebook does not stop the build; with
+    ``nb_execution_raise_on_error`` the first failure ends it, and this keeps its report too.
+    """
+    if exception is None or type(exception).__name__ != "ExecutionError":
+        return
+    source = Path(str(exception.args[0] if exception.args else ""))
+    try:
+        docname = app.env.path2doc(str(source)) or source.stem
+    except Exception:  # pragma: no cover - defensive: never hide the original error
+        docname = source.stem
+    cause = exception.__cause__ or exception
+    report = Path(app.outdir) / "reports" / f"{docname}.err.log"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(cause))  # no terminal colour codes in the file
+    report.write_text(f"{source}\n\n{text}\n", encoding="utf-8")
+    LOGGER.info(f"execution report saved in {report}")
+
+
+def _repository(app: Sphinx) -> tuple[str, str]:
+    options = app.config.html_theme_options or {}
+    url = str(options.get("repository_url", "")).rstrip("/")
+    branch = str(options.get("repository_branch", "") or "main")
+    return url, branch
+
+
+def expand_macros(text: str, macros: dict) -> str:
+    """Replace the book's MathJax macros (``\\mhat`` ...) by their definitions in ``text``.
+
+    The site defines them in MathJax's configuration; Jupyter and Colab do not know them, so the
+    downloadable notebooks carry the expanded TeX. Macros with arguments are left alone.
+    """
+    simple = {name: value for name, value in macros.items() if isinstance(value, str)}
+    if not simple:
+        return text
+    names = "|".join(sorted(map(re.escape, simple), key=len, reverse=True))
+    return re.sub(rf"\\({names})(?![A-Za-z])", lambda m: simple[m.group(1)], text)
+
+
+def notebook_with_setup_cell(notebook: dict, requirement: str, macros: dict | None = None) -> dict:
+    """Return ``notebook`` with the Colab set-up cell as its first cell (added once).
+
+    ``macros`` (name -> TeX) are expanded in the Markdown cells, see :func:`expand_macros`.
+    """
+    cells = []
+    for cell in notebook.get("cells", []):
+        if SETUP_CELL_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        if macros and cell.get("cell_type") == "markdown":
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            cell = {**cell, "source": expand_macros(source, macros)}
+        cells.append(cell)
+    setup = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "colab-setup",
+        "metadata": {"tags": [SETUP_CELL_TAG]},
+        "outputs": [],
+        "source": SETUP_CELL_SOURCE.replace("{requirement}", requirement),
+    }
+    result = dict(notebook)
+    result["cells"] = [setup, *cells]
+    result.setdefault("nbformat", 4)
+    if result.get("nbformat_minor", 0) < 5:
+        result["nbformat_minor"] = 5  # cell ids need nbformat 4.5
+    return result
+
+
+def _executed_notebook(app: Sphinx, path: Path) -> dict:
+    """The notebook myst-nb wrote for a page, with its outputs.
+
+    When myst-nb takes a notebook's outputs from the execution cache it renders them but writes
+    the notebook without them; the outputs are then merged in from the cache here.
+    """
+    notebook = json.loads(path.read_text("utf-8"))
+    config = getattr(app.env, "mystnb_config", None)
+    if config is None or config.execution_mode != "cache":
+        return notebook
+    if not config.execution_cache_path:
+        return notebook
+    cache_path = Path(str(config.execution_cache_path))
+    if not (cache_path / "global.db").is_file():  # read an existing cache, never create one
+        return notebook
+    import nbformat
+    from jupyter_cache import get_cache
+
+    try:
+        _, merged = get_cache(str(cache_path)).merge_match_into_notebook(
+            nbformat.reads(json.dumps(notebook), as_version=4)
+        )
+    except KeyError:  # not in the cache: the written notebook is all there is
+        return notebook
+    return json.loads(nbformat.writes(merged))
+
+
+def _is_notebook_page(app: Sphinx, pagename: str) -> bool:
+    return "kernelspec" in app.env.metadata.get(pagename, {})
+
+
+def _write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Write ``_sources/<page>.ipynb`` with the set-up cell and point Colab at it."""
+    if doctree is None or not _is_notebook_page(app, pagename):
+        return
+    outdir = Path(app.outdir)
+    executed = outdir.parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.is_file():
+        LOGGER.warning(f"no notebook for {pagename} in {executed.parent}", type="adamedu")
+        return
+    repo_url, branch = _repository(app)
+    requirement = f"adamedu @ git+{repo_url}@{branch}" if repo_url else "adamedu"
+    macros = ((app.config.mathjax3_config or {}).get("tex") or {}).get("macros") or {}
+    notebook = notebook_with_setup_cell(_executed_notebook(app, executed), requirement, macros)
+    text = json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    target = outdir / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.is_file() or target.read_text("utf-8") != text:
+        target.write_text(text, "utf-8")
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+    # The Colab button: Colab opens notebooks from GitHub, so it opens the published copy of this
+    # file on the branch the site is deployed from.
+    pages_branch = app.config.adamedu_pages_branch
+    colab = (app.config.html_theme_options or {}).get("launch_buttons", {}).get("colab_url", "")
+    if not (repo_url.startswith("https://github.com/") and colab):
+        return
+    org_repo = repo_url.removeprefix("https://github.com/")
+    colab_url = f"{colab.rstrip('/')}/github/{org_repo}/blob/{pages_branch}/_sources/{pagename}.ipynb"
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if group.get("type") == "group" else []:
+            if button.get("text") == "Colab":
+                button["url"] = colab_url
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("adamedu_pages_branch", "gh-pages", "html")
+    app.connect("config-inited", _configure, priority=900)
+    # After the theme's launch and download buttons (priority 501) are in the context.
+    app.connect("html-page-context", _write_notebook, priority=600)
+    app.connect("html-page-context", _drop_thebe, priority=600)
+    app.connect("html-page-context", _accessible_navigation, priority=600)
+    app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _report_failed_execution)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
