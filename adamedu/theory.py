@@ -323,8 +323,9 @@ class RescalingInvariance:
     s at k = 0 and is not unscaled: m̂/√v̂ after k steps, (s + (1−s)β1^k)/√(s² + (1−s²)β2^k);
     an unscaled run has 1 throughout."""
     loss_scale_equivalents: dict
-    """Adam fed S·(g + λθ) instead of g + λθ, with a fixed scale S that is never divided out, is
-    exactly Adam with eps → ε/S and L2 weight decay λ → λ/S (lr unchanged); SGD gets lr → S·α."""
+    """Adam fed S·g (a fixed scale S that is never divided out) that adds the L2 term λθ itself
+    sees S·g + λθ = S·(g + (λ/S)·θ): exactly Adam on g with eps → ε/S and L2 weight decay λ → λ/S
+    (lr unchanged); SGD gets lr → S·α."""
     symbols: dict
 
 

@@ -248,6 +248,13 @@ def test_step_size_without_bias_correction_rejects_bad_betas(bad):
         theory.step_size_without_bias_correction(**bad)
 
 
+def test_step_size_without_bias_correction_rejects_bad_steps():
+    with pytest.raises(ValueError, match="Invalid t"):
+        theory.step_size_without_bias_correction(0.9, 0.999, 0)
+    with pytest.raises(ValueError, match="Invalid t"):
+        theory.step_size_without_bias_correction(0.9, 0.999, np.array([1, 2, 0]))
+
+
 # --- AdaMax -----------------------------------------------------------------------------------
 
 
@@ -295,6 +302,9 @@ def test_adamax_supremum_is_attained():
     assert theory.adamax_step_ratio_supremum(0.9, 0.999) == pytest.approx(0.0999 / 0.099)
     assert theory.adamax_step_ratio_supremum(0.9, 0.9) == math.inf
     assert theory.adamax_step_ratio_supremum(0.95, 0.9) == math.inf
+    # Without momentum the step alpha * g_t / u_t never exceeds alpha, at any step.
+    assert all(theory.adamax_step_ratio_supremum(0.0, 0.99, t) == 1.0 for t in (1, 2, 50))
+    assert theory.adamax_step_ratio_supremum(0.0, 0.99) == 1.0
 
 
 def test_adamax_supremum_matches_the_derivation_and_grows_with_t():
