@@ -82,7 +82,9 @@ def test_eps0_any_positive_diagonal_rescaling_within_rounding(grads, factors):
     grads = np.array(grads)
     a, _ = adam_updates(grads)
     b, _ = adam_updates(grads * np.array(factors))
-    np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-300)
+    # Relative to the step, rounding is ~1e-16; relative to a coordinate whose m̂ nearly cancels
+    # it can be larger, so the absolute floor is set against the step's scale (lr = 0.1).
+    np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
 
 
 def test_non_diagonal_rescaling_changes_the_step():
