@@ -6,7 +6,9 @@ import pytest
 from sitecheck import FILE_NAME, SERIOUS, Site, _axe_source, chromium_path, site_dir, why_skip
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API allows one running instance per thread, so the browser is
+# shut down when the page tests end and other browser tests can start their own.
+@pytest.fixture(scope="module")
 def site():
     reason = why_skip()
     if reason:
