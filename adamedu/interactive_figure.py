@@ -293,9 +293,11 @@ class InteractiveFigure:
             cw.observe(self._make_handler(control.name), names="value")
             self._control_widgets[control.name] = cw
         self._status = w.HTML(value="")
+        # One column when two would squeeze the slider tracks (long labels, narrow figure/window).
+        columns = "repeat(auto-fit, minmax(min(380px, 100%), 1fr))"
         grid = w.GridBox(list(self._control_widgets.values()),
-                         layout=w.Layout(grid_template_columns="repeat(2, minmax(260px, 1fr))",
-                                         grid_gap="2px 16px", max_width=f"{width}px"))
+                         layout=w.Layout(grid_template_columns=columns, grid_gap="2px 16px",
+                                         max_width=f"{width}px"))
         self._widget = w.VBox([w.HTML(value=f"<b>{html.escape(self.title)}</b>"), grid,
                                self._image, self._status])
         return self._widget
