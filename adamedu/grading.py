@@ -474,14 +474,21 @@ def _diagnose(name, steps, evaluate, threshold):
     return finding
 
 
-def diagnose_update_moments(fn: Callable, *, shape=(4,), steps: int = 5, beta1=None, beta2=None,
-                            dtype=np.float64, seed: int = 0, threshold=None) -> Finding | None:
-    """Check ``update_moments(m, v, grad, beta1, beta2) -> (m_new, v_new)`` against adamedu.Adam."""
+def _moment_probe(shape, steps, beta1, beta2, dtype, seed, threshold):
+    """The probe gradients and adamedu.Adam's moments after each step, for the moment checks."""
     beta1 = ADAM_PROBE["beta1"] if beta1 is None else beta1
     beta2 = ADAM_PROBE["beta2"] if beta2 is None else beta2
     threshold = threshold_for(dtype) if threshold is None else threshold
     theta0, grads = probe_inputs(shape, steps, dtype, seed)
     _, m_ref, v_ref = reference_adam(theta0, grads, ADAM_PROBE["lr"], beta1, beta2, ADAM_PROBE["eps"])
+    return beta1, beta2, threshold, grads, m_ref, v_ref
+
+
+def diagnose_update_moments(fn: Callable, *, shape=(4,), steps: int = 5, beta1=None, beta2=None,
+                            dtype=np.float64, seed: int = 0, threshold=None) -> Finding | None:
+    """Check ``update_moments(m, v, grad, beta1, beta2) -> (m_new, v_new)`` against adamedu.Adam."""
+    beta1, beta2, threshold, grads, m_ref, v_ref = _moment_probe(shape, steps, beta1, beta2, dtype,
+                                                                 seed, threshold)
     name = "update_moments"
 
     def evaluate(t):
@@ -499,11 +506,8 @@ def diagnose_update_moments(fn: Callable, *, shape=(4,), steps: int = 5, beta1=N
 def diagnose_bias_correct(fn: Callable, *, shape=(4,), steps: int = 5, beta1=None, beta2=None,
                           dtype=np.float64, seed: int = 0, threshold=None) -> Finding | None:
     """Check ``bias_correct(m, v, t, beta1, beta2) -> (m_hat, v_hat)`` on adamedu.Adam's moments."""
-    beta1 = ADAM_PROBE["beta1"] if beta1 is None else beta1
-    beta2 = ADAM_PROBE["beta2"] if beta2 is None else beta2
-    threshold = threshold_for(dtype) if threshold is None else threshold
-    theta0, grads = probe_inputs(shape, steps, dtype, seed)
-    _, m_ref, v_ref = reference_adam(theta0, grads, ADAM_PROBE["lr"], beta1, beta2, ADAM_PROBE["eps"])
+    beta1, beta2, threshold, grads, m_ref, v_ref = _moment_probe(shape, steps, beta1, beta2, dtype,
+                                                                 seed, threshold)
     name = "bias_correct"
 
     def evaluate(t):
