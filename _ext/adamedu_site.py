@@ -53,7 +53,7 @@ if importlib.util.find_spec("adamedu") is None:
         importlib.invalidate_caches()
     else:
         raise ModuleNotFoundError(
-            f"This notebook needs the adamedu package: run  %pip install \\"{ADAMEDU}\\"  in a cell, "
+            f'This notebook needs the adamedu package: run  %pip install "{ADAMEDU}"  in a cell, '
             "then restart the kernel and run the notebook again."
         )"""
 
