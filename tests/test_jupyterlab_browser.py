@@ -7,9 +7,12 @@ copy of ``chapters/`` and the notebooks the site offers for download. For every 
   opens as a notebook through jupytext, runs top to bottom in a fresh kernel with *Run All*
   without an error, and every formula of its cells and outputs is typeset by JupyterLab's
   MathJax: no TeX error, no unknown control sequence, no raw TeX left in the text;
-* its downloaded ``.ipynb`` opens with the same result, and its first cell is the set-up cell;
 * where it has interactive figures, they are live ipywidgets: moving a slider with the keyboard
-  repaints the figure.
+  repaints the figure;
+* its downloaded ``.ipynb`` opens with the set-up cell first and every formula typeset (the
+  build's outputs included), and the first two with live figures also run as above.
+
+Two notebooks run at once, each in its own page and kernel.
 
 Drives ``/usr/bin/chromium`` (``ADAMEDU_CHROMIUM`` to use another) with Playwright and never
 downloads a browser; skipped, with the reason, where Chromium, Playwright or JupyterLab is
@@ -136,12 +139,16 @@ class Lab:
             body = response.read()
         return json.loads(body) if body else None
 
-    def shut_down_kernels(self):
+    def shut_down_kernels(self, path: str | None = None):
+        """End the kernel of the notebook at ``path`` (of every notebook if None)."""
         for session in self.api("sessions"):
-            self.api(f"sessions/{session['id']}", method="DELETE")
+            if path is None or session.get("path") == path:
+                self.api(f"sessions/{session['id']}", method="DELETE")
 
     def url(self, path: str) -> str:
-        return f"{self.base}/lab/tree/{path}?reset&token={self.token}"
+        # A workspace of its own per notebook, so that two pages open at once never share one.
+        workspace = re.sub(r"[^A-Za-z0-9]", "-", path)
+        return f"{self.base}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}"
 
     def close(self):
         self.process.terminate()
@@ -168,10 +175,15 @@ def browser(lab):
         b.close()
 
 
+#: Runs in the page: the notebook in the main area (the current one, else the one open).
+PANEL = """(() => { const shell = window.jupyterapp.shell; const current = shell.currentWidget;
+  if (current && current.content && current.content.widgets) return current;
+  return Array.from(shell.widgets('main')).find(w => w.content && w.content.widgets) || null; })()"""
+
 #: Runs in the page: the state of the notebook in the main area.
 NOTEBOOK_STATE = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  if (!panel || !panel.content || !panel.content.widgets) return null;
+  const panel = %s;
+  if (!panel) return null;
   const cells = panel.content.widgets.map(cell => {
     const model = cell.model;
     const outputs = model.type === 'code' ? model.outputs.toJSON() : [];
@@ -180,9 +192,8 @@ NOTEBOOK_STATE = """() => {
             errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue)};
   });
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  return {path: panel.context.path, factory: panel.context.factoryName || null,
-          kernel: kernel ? kernel.status : null, cells: cells};
-}"""
+  return {path: panel.context.path, kernel: kernel ? kernel.status : null, cells: cells};
+}""" % PANEL
 
 #: Runs in the page: what a reader sees of the maths of the notebook.
 MATH_STATE = r"""() => {
@@ -204,34 +215,18 @@ MATH_STATE = r"""() => {
 
 
 def _open(browser, lab, path):
+    """A new page with JupyterLab showing ``path``, once its kernel is idle."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(lab.url(path))
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                           "&& window.jupyterapp.shell.currentWidget.content "
-                           "&& window.jupyterapp.shell.currentWidget.content.widgets", timeout=90_000)
-    page.wait_for_function("() => { const p = window.jupyterapp.shell.currentWidget; "
-                           "return p.sessionContext.session && p.sessionContext.session.kernel "
-                           "&& p.sessionContext.session.kernel.status === 'idle'; }", timeout=90_000)
-    return page, errors
+    page.wait_for_function(f"() => window.jupyterapp && {PANEL} !== null", timeout=120_000)
+    _wait_for_idle_kernel(page)
+    return page
 
 
-def _run_all(page) -> dict:
-    """Run All, then wait until every code cell has run or one failed; the final state."""
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while True:
-        state = page.evaluate(NOTEBOOK_STATE)
-        code = [c for c in state["cells"] if c["type"] == "code"]
-        failed = any(c["errors"] for c in code)
-        done = all(c["count"] for c in code) and state["kernel"] == "idle"
-        if failed or done:
-            return state
-        if time.monotonic() > deadline:
-            pending = [c["source"][:80] for c in code if not c["count"]][:3]
-            raise AssertionError(f"{state['path']}: not finished after {RUN_TIMEOUT_S} s; waiting on {pending}")
-        time.sleep(1.0)
+def _wait_for_idle_kernel(page):
+    page.wait_for_function(f"() => {{ const p = {PANEL}; "
+                           "return p && p.sessionContext.session && p.sessionContext.session.kernel "
+                           "&& p.sessionContext.session.kernel.status === 'idle'; }", timeout=120_000)
 
 
 def _check_run(state: dict, label: str):
@@ -242,9 +237,17 @@ def _check_run(state: dict, label: str):
     assert counts == list(range(1, len(code) + 1)), f"{label}: cells did not run in order: {counts}"
 
 
-def _check_math(page, label: str) -> dict:
-    page.wait_for_timeout(500)
-    math = page.evaluate(MATH_STATE)
+def _check_math(page, label: str, settle_s: float = 20.0) -> dict:
+    """The maths as a reader sees it, once MathJax has finished (it typesets asynchronously)."""
+    deadline = time.monotonic() + settle_s
+    last = None
+    while True:
+        page.wait_for_timeout(400)
+        math = page.evaluate(MATH_STATE)
+        clean = not (math["errors"] or math["unknown"] or math["raw"])
+        if (clean and last is not None and math["typeset"] == last["typeset"]) or time.monotonic() > deadline:
+            break
+        last = math
     assert math["errors"] == [], f"{label}: TeX errors in JupyterLab: {math['errors'][:5]}"
     assert math["unknown"] == [], f"{label}: unknown control sequences in JupyterLab: {math['unknown'][:5]}"
     assert math["raw"] == [], f"{label}: TeX left as text in JupyterLab: {math['raw']}"
@@ -280,7 +283,7 @@ def _check_live_figures(page, label: str) -> int:
 def _screenshot(page, name: str):
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name.replace('/', '__')}.png"))
 
 
 def _has_live_figure(docname: str) -> bool:
@@ -288,7 +291,7 @@ def _has_live_figure(docname: str) -> bool:
 
 
 def test_the_maths_checks_see_what_a_student_would_see(browser, lab):
-    page, _ = _open(browser, lab, "probe.ipynb")
+    page = _open(browser, lab, "probe.ipynb")
     try:
         page.wait_for_timeout(1000)
         math = page.evaluate(MATH_STATE)
@@ -297,64 +300,148 @@ def test_the_maths_checks_see_what_a_student_would_see(browser, lab):
         assert len(math["errors"]) == 1, math
         assert math["raw"] == ["$\\frac{1}{2$", "\\alpha"], math
         with pytest.raises(AssertionError, match="TeX errors"):
-            _check_math(page, "probe")
+            _check_math(page, "probe", settle_s=2)
     finally:
         page.close()
-        lab.shut_down_kernels()
+        lab.shut_down_kernels("probe.ipynb")
 
 
-@pytest.mark.parametrize("docname", CHAPTERS)
-def test_source_runs_in_jupyterlab_as_binder_opens_it(browser, lab, docname):
-    page, page_errors = _open(browser, lab, f"{docname}.md")
-    try:
-        state = page.evaluate(NOTEBOOK_STATE)
-        assert state["path"] == f"{docname}.md"
-        assert page.locator(".jp-NotebookPanel .jp-Notebook").count() == 1, \
-            f"{docname}.md did not open as a notebook (jupytext, postBuild)"
-        state = _run_all(page)
-        _check_run(state, f"{docname}.md")
-        math = _check_math(page, f"{docname}.md")
-        if "$" in (ROOT / f"{docname}.md").read_text("utf-8"):
-            assert math["typeset"] > 0, f"{docname}.md: no formula typeset"
-        figures = _check_live_figures(page, f"{docname}.md")
-        assert (figures > 0) == _has_live_figure(docname), f"{docname}.md: {figures} live figures"
-        _screenshot(page, f"source-{docname.replace('/', '__')}")
-    finally:
-        page.close()
-        lab.shut_down_kernels()
+# --- every chapter runs top to bottom ----------------------------------------------------------
 
-
-@pytest.mark.parametrize("docname", CHAPTERS)
-def test_downloaded_notebook_opens_typeset_in_jupyterlab(browser, lab, docname):
-    """As downloaded (with the build's outputs): the set-up cell first, every formula typeset."""
-    name = docname.replace("/", "__")
-    page, _ = _open(browser, lab, f"downloads/{docname}.ipynb")
-    try:
-        state = page.evaluate(NOTEBOOK_STATE)
-        first = state["cells"][0]
-        assert first["type"] == "code" and first["source"].startswith("# Set-up"), first
-        _check_math(page, f"{docname}.ipynb")
-        _screenshot(page, f"download-{name}")
-    finally:
-        page.close()
-        lab.shut_down_kernels()
-
-
-#: Downloaded notebooks also run top to bottom in JupyterLab (the other chapters' downloads run in
-#: a fresh kernel in test_notebooks.py; their code is the sources' code after the set-up cell).
+#: Notebooks run at once, each in its own page and kernel (one per core).
+PARALLEL = max(1, min(2, os.cpu_count() or 1))
+#: Downloaded notebooks that also run in JupyterLab: the first two with live figures. (Every
+#: download runs in a fresh kernel in test_notebooks.py; its code is the source's after the set-up
+#: cell, and every source runs here.)
 RUN_DOWNLOADS = [d for d in CHAPTERS if _has_live_figure(d)][:2]
 
 
+class _Run:
+    """A notebook opened in JupyterLab by its address, then *Run All*; checked when it ends."""
+
+    def __init__(self, browser, lab, docname: str, path: str):
+        self.docname, self.lab, self.path = docname, lab, path
+        self.page = _open(browser, lab, path)
+        state = self.page.evaluate(NOTEBOOK_STATE)
+        assert state["path"] == path, state["path"]
+        assert self.page.locator(".jp-NotebookPanel .jp-Notebook").count() == 1, \
+            f"{path} did not open as a notebook"
+        self.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        self.deadline = time.monotonic() + RUN_TIMEOUT_S
+
+    def finished(self) -> dict | None:
+        state = self.page.evaluate(NOTEBOOK_STATE)
+        code = [c for c in state["cells"] if c["type"] == "code"]
+        if any(c["errors"] for c in code) or (all(c["count"] for c in code) and state["kernel"] == "idle"):
+            return state
+        if time.monotonic() > self.deadline:
+            pending = [c["source"][:80] for c in code if not c["count"]][:3]
+            raise AssertionError(f"{self.path}: not finished after {RUN_TIMEOUT_S} s; waiting on {pending}")
+        return None
+
+    def check(self, state: dict):
+        _check_run(state, self.path)
+        math = _check_math(self.page, self.path)
+        if "$" in (ROOT / f"{self.docname}.md").read_text("utf-8"):
+            assert math["typeset"] > 0, f"{self.path}: no formula typeset"
+        figures = _check_live_figures(self.page, self.path)
+        assert (figures > 0) == _has_live_figure(self.docname), f"{self.path}: {figures} live figures"
+        _screenshot(self.page, "run-" + self.path)
+
+    def close(self):
+        self.page.close()
+        self.lab.shut_down_kernels(self.path)
+
+
+def _selected(request, test_name: str) -> list[str]:
+    """The chapters whose ``test_name`` test this session runs (all, unless ``-k`` chose)."""
+    chosen = {item.callspec.params["docname"] for item in request.session.items
+              if getattr(item, "originalname", None) == test_name and hasattr(item, "callspec")}
+    return [d for d in CHAPTERS if d in chosen]
+
+
+@pytest.fixture(scope="module")
+def runs(request, browser, lab):
+    """Every chapter's source (and RUN_DOWNLOADS' downloads) run in JupyterLab, PARALLEL at a
+    time: path -> None, or what went wrong."""
+    jobs = [(d, f"{d}.md") for d in _selected(request, "test_source_runs_in_jupyterlab_as_binder_opens_it")]
+    jobs += [(d, f"downloads/{d}.ipynb")
+             for d in _selected(request, "test_downloaded_notebook_runs_with_live_figures_in_jupyterlab")]
+    results: dict[str, str | None] = {}
+    running: list[_Run] = []
+    while jobs or running:
+        while jobs and len(running) < PARALLEL:
+            docname, path = jobs.pop(0)
+            try:
+                running.append(_Run(browser, lab, docname, path))
+            except Exception as exc:  # reported by that notebook's test
+                results[path] = f"{type(exc).__name__}: {exc}"
+                lab.shut_down_kernels(path)
+        for run in list(running):
+            try:
+                state = run.finished()
+                if state is None:
+                    continue
+                run.check(state)
+                results[run.path] = None
+            except Exception as exc:
+                results[run.path] = f"{type(exc).__name__}: {exc}"
+            run.close()
+            running.remove(run)
+        time.sleep(0.5)
+    return results
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_source_runs_in_jupyterlab_as_binder_opens_it(runs, docname):
+    """``lab/tree/<chapter>.md`` (Binder's address) opens a notebook through jupytext, which runs
+    top to bottom; its maths is typeset and its live figures repaint when a slider moves."""
+    assert runs[f"{docname}.md"] is None, runs[f"{docname}.md"]
+
+
 @pytest.mark.parametrize("docname", RUN_DOWNLOADS)
-def test_downloaded_notebook_runs_with_live_figures_in_jupyterlab(browser, lab, docname):
-    name = docname.replace("/", "__")
-    page, _ = _open(browser, lab, f"downloads/{docname}.ipynb")
+def test_downloaded_notebook_runs_with_live_figures_in_jupyterlab(runs, docname):
+    assert runs[f"downloads/{docname}.ipynb"] is None, runs[f"downloads/{docname}.ipynb"]
+
+
+# --- every download opens with its maths typeset -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def download_views(request, browser, lab):
+    """Every downloaded notebook opened, one after another in one JupyterLab page, as it comes
+    from the site (the build's outputs included): path -> None, or what went wrong."""
+    results: dict[str, str | None] = {}
+    page = _open(browser, lab, "probe.ipynb")
     try:
-        state = _run_all(page)
-        _check_run(state, f"{docname}.ipynb")
-        _check_math(page, f"{docname}.ipynb")
-        assert _check_live_figures(page, f"{docname}.ipynb") > 0
-        _screenshot(page, f"download-run-{name}")
+        for docname in _selected(request, "test_downloaded_notebook_opens_typeset_in_jupyterlab"):
+            path = f"downloads/{docname}.ipynb"
+            try:
+                page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', "
+                              "{path: path, factory: 'Notebook'})", path)
+                page.wait_for_function(f"path => {{ const w = {PANEL}; "
+                                       "return w && w.context.path === path && w.content.widgets.length > 0; }",
+                                       arg=path, timeout=60_000)
+                _wait_for_idle_kernel(page)
+                state = page.evaluate(NOTEBOOK_STATE)
+                first = state["cells"][0]
+                assert first["type"] == "code" and first["source"].startswith("# Set-up"), first
+                _check_math(page, path)
+                _screenshot(page, "open-" + path)
+                results[path] = None
+            except Exception as exc:
+                results[path] = f"{type(exc).__name__}: {exc}"
+            finally:
+                # Close without asking to save (starting a kernel updates the notebook's metadata).
+                page.evaluate("() => Array.from(window.jupyterapp.shell.widgets('main')).forEach(w => w.dispose())")
+                lab.shut_down_kernels(path)
     finally:
         page.close()
         lab.shut_down_kernels()
+    return results
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_downloaded_notebook_opens_typeset_in_jupyterlab(download_views, docname):
+    """As downloaded (the build's outputs included): the set-up cell first, every formula typeset."""
+    assert download_views[f"downloads/{docname}.ipynb"] is None, download_views[f"downloads/{docname}.ipynb"]

@@ -6,8 +6,10 @@ same versions. To move to newer releases:
 
     python3 tools/lock_requirements.py        # resolves requirements.txt afresh in a new venv
 
-It installs ``requirements.txt`` without the lock into a temporary virtual environment (with the
-Python that runs it; use the oldest Python the book supports) and writes what got installed. The
+It installs ``requirements.txt`` without the lock into a temporary virtual environment, with the
+Python that runs it (the version of ``runtime.txt`` is what Binder and the Pages workflow use;
+check that the result installs on the oldest Python the book supports, 3.11), and writes what
+got installed, setuptools and wheel included. The
 two theme lines at the top of ``constraints.txt`` are kept as they are: edit them by hand to
 change the site's theme, then run this script to bring the rest in line.
 """
@@ -53,6 +55,9 @@ def resolve() -> list[str]:
         venv = tmp_path / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         python = venv / "bin" / "python"
+        # The newest build tools, as a Python without a bundled setuptools (3.12+) would get them.
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "setuptools", "wheel"],
+                       check=True)
         requirements = tmp_path / "requirements.txt"
         lines = []
         for line in REQUIREMENTS.read_text("utf-8").splitlines():
@@ -63,9 +68,10 @@ def resolve() -> list[str]:
             lines.append(line)
         requirements.write_text("\n".join(lines + theme_pins()) + "\n", "utf-8")
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)], check=True)
-        frozen = subprocess.run([str(python), "-m", "pip", "freeze", "--exclude-editable"],
+        frozen = subprocess.run([str(python), "-m", "pip", "freeze", "--all", "--exclude-editable"],
                                 check=True, capture_output=True, text=True).stdout
-    return [line for line in frozen.splitlines() if line and not line.startswith("#") and "==" in line]
+    return [line for line in frozen.splitlines()
+            if "==" in line and not line.startswith("#") and _name(line) != "pip"]
 
 
 def main() -> None:
