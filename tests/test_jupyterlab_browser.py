@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from chapter_notebooks import ROOT, _site_extension, chapters, download_notebook
+from chapter_notebooks import ROOT, chapters, download_notebook
 
 CHROMIUM = os.environ.get("ADAMEDU_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
