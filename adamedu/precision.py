@@ -12,8 +12,10 @@ fewer bits would do to a value, one array at a time.
   each block is divided by its largest magnitude (kept in float32), and every entry becomes the
   index of the nearest value in a table of 256 numbers (:func:`codebook`).  A ``"linear"`` table
   spaces them evenly; a ``"dynamic"`` table spaces them like a floating-point format, dense near
-  zero, so that small entries keep their relative precision.  :func:`roundtrip_8bit` is both in
-  one call.
+  zero, so that small entries keep their relative precision.  ``zero=False`` leaves zero out of
+  an unsigned table, so that a positive entry never becomes zero (the "zero-point problem" of
+  quantising Adam's second moment, Li et al., 2023).  :func:`roundtrip_8bit` is both in one
+  call.
 
 >>> round_to(np.array([1e-8, 0.999, 65519.0]), "float16").tolist()
 [0.0, 0.9990234375, 65504.0]
@@ -65,7 +67,7 @@ def round_to(x, dtype: str) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
-def _codebook(kind: str, signed: bool) -> np.ndarray:
+def _codebook(kind: str, signed: bool, zero: bool) -> np.ndarray:
     if kind == "linear":
         values = np.linspace(-1.0, 1.0, 255) if signed else np.linspace(0.0, 1.0, 256)
     elif kind == "dynamic":
@@ -83,24 +85,33 @@ def _codebook(kind: str, signed: bool) -> np.ndarray:
     else:
         raise ValueError(f"Invalid codebook: {kind!r} (must be 'linear' or 'dynamic')")
     values = np.unique(values)
+    if not zero:
+        values = values[values != 0]
     values.setflags(write=False)
     return values
 
 
-def codebook(kind: str = "dynamic", signed: bool = True) -> np.ndarray:
-    """The at most 256 numbers in [-1, 1] (``signed``) or [0, 1] an 8-bit code can stand for, sorted."""
-    return _codebook(kind, bool(signed))
+def codebook(kind: str = "dynamic", signed: bool = True, zero: bool = True) -> np.ndarray:
+    """The at most 256 numbers in [-1, 1] (``signed``) or [0, 1] an 8-bit code can stand for, sorted.
+
+    ``zero=False`` (unsigned tables only) leaves 0 out: every entry then rounds to a positive number.
+    """
+    if not zero and signed:
+        raise ValueError("zero=False needs signed=False (a signed table needs zero between its signs)")
+    return _codebook(kind, bool(signed), bool(zero))
 
 
-def quantize_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool = True):
+def quantize_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool = True,
+                  zero: bool = True):
     """Codes (uint8, the shape of ``x``) and one float32 scale per block of ``block_size`` entries.
 
     Each block of the flattened array is divided by its largest magnitude and every entry is
-    replaced by the index of the nearest number of :func:`codebook` ``(kind, signed)``.
+    replaced by the index of the nearest number of :func:`codebook` ``(kind, signed, zero)``
+    (entries below the table's smallest number get that number).
     """
     if int(block_size) != block_size or block_size < 1:
         raise ValueError(f"Invalid block_size: {block_size} (must be a positive integer)")
-    table = codebook(kind, signed)
+    table = codebook(kind, signed, zero)
     x = np.asarray(x, dtype=np.float64)
     if not signed and np.any(x < 0):
         raise ValueError("an unsigned code needs non-negative values")
@@ -109,7 +120,8 @@ def quantize_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool 
     padded = np.zeros(n_blocks * block_size)
     padded[: flat.size] = flat
     blocks = padded.reshape(n_blocks, block_size)
-    scale = np.abs(blocks).max(axis=1).astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's range the scale is infinite
+        scale = np.abs(blocks).max(axis=1).astype(np.float32)
     safe = np.where(scale > 0, scale, 1.0).astype(np.float64)
     normalised = np.clip(blocks / safe[:, None], table[0], table[-1])
     # nearest table entry: compare with the midpoints between neighbours
@@ -117,16 +129,18 @@ def quantize_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool 
     return codes.reshape(-1)[: flat.size].reshape(x.shape), scale
 
 
-def dequantize_8bit(codes, scale, kind: str = "dynamic", block_size: int = 256, signed: bool = True):
+def dequantize_8bit(codes, scale, kind: str = "dynamic", block_size: int = 256, signed: bool = True,
+                    zero: bool = True):
     """The float64 values that :func:`quantize_8bit` codes stand for."""
-    table = codebook(kind, signed)
+    table = codebook(kind, signed, zero)
     codes = np.asarray(codes)
     flat = table[codes.reshape(-1).astype(np.intp)]
     per_entry = np.repeat(np.asarray(scale, dtype=np.float64), block_size)[: flat.size]
     return (flat * per_entry).reshape(codes.shape)
 
 
-def roundtrip_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool = True) -> np.ndarray:
+def roundtrip_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool = True,
+                   zero: bool = True) -> np.ndarray:
     """``x`` as an 8-bit state would hold it: quantised, then dequantised."""
-    codes, scale = quantize_8bit(x, kind, block_size, signed)
-    return dequantize_8bit(codes, scale, kind, block_size, signed)
+    codes, scale = quantize_8bit(x, kind, block_size, signed, zero)
+    return dequantize_8bit(codes, scale, kind, block_size, signed, zero)

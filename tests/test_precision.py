@@ -108,6 +108,19 @@ def test_quantize_round_trip_shapes_scales_and_exact_block_maxima():
     assert np.array_equal(roundtrip_8bit(np.zeros(10)), np.zeros(10))
 
 
+def test_code_without_zero_never_rounds_a_positive_entry_to_zero():
+    x = np.array([1.0, 1e-3, 1e-9, 1e-30, 0.0])
+    with_zero = roundtrip_8bit(x, "dynamic", signed=False)
+    without = roundtrip_8bit(x, "dynamic", signed=False, zero=False)
+    assert with_zero[2] == with_zero[3] == 0.0  # below the smallest level: zero
+    smallest = codebook("dynamic", signed=False, zero=False)[0]
+    assert 0 < smallest and np.all(without[:4] >= smallest)  # ... or the smallest level
+    assert without[0] == 1.0 and abs(without[1] / 1e-3 - 1) < 0.1
+    assert 0.0 not in codebook("linear", signed=False, zero=False)
+    with pytest.raises(ValueError, match="signed=False"):
+        codebook("dynamic", signed=True, zero=False)
+
+
 def test_unsigned_code_needs_non_negative_values():
     with pytest.raises(ValueError, match="non-negative"):
         quantize_8bit(np.array([1.0, -1.0]), signed=False)
