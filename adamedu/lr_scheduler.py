@@ -31,6 +31,9 @@ Conventions shared by every class (PyTorch's):
   :math:`t` and the base rate :math:`\eta_{\mathrm{base}}` (``initial_lr``).  The recursions are
   PyTorch's, evaluated in the same order, so the numbers agree with PyTorch's to the last bit or
   nearly (the tests allow 1e-12 relative) even where a recursion drifts from its closed form.
+* One deliberate difference: a rate that a recursion leaves below zero by a rounding residue
+  (at most 1e-12 of the base rate; ``LinearLR(end_factor=0)`` ends at about -1e-18) is written as
+  exactly 0, because adamedu's optimizers refuse negative learning rates.
 * ``resume``: ``last_epoch=k`` continues a schedule at step ``k`` (each group must already hold
   ``initial_lr``); :meth:`LRScheduler.state_dict` / :meth:`LRScheduler.load_state_dict` save and
   restore everything but the optimizer.
@@ -93,6 +96,29 @@ def _format_param(name, optimizer, param):
 
 def _group_values(optimizer, key):
     return [group[key] for group in optimizer.param_groups]
+
+
+#: A computed rate below zero by at most this fraction of the group's base rate is rounding, and is
+#: written as 0 (see :func:`_write_lrs`).
+ROUNDING_ZERO = 1e-12
+
+
+def _write_lrs(optimizer, values):
+    """Write one learning rate per group; rounding residues below zero become exactly 0.
+
+    PyTorch's recursions can end a schedule that should reach zero a few units in the last place
+    *below* zero (``LinearLR(end_factor=0)`` ends at about -1e-18 times the base rate). PyTorch's
+    optimizers accept that; adamedu's refuse a negative learning rate, so such a residue is written
+    as 0.0. A rate that is negative by more than ``ROUNDING_ZERO`` times the base rate is written
+    as it is (and the optimizer's next step refuses it).
+    """
+    groups = optimizer.param_groups
+    if len(values) != len(groups):
+        raise ValueError(f"expected {len(groups)} learning rates, got {len(values)}")
+    for group, lr in zip(groups, values):
+        if lr < 0 and -lr <= ROUNDING_ZERO * abs(group.get("initial_lr", 0.0)):
+            lr = 0.0
+        group["lr"] = lr
 
 
 def _set_momentum(group, momentum, use_beta1):
@@ -245,11 +271,7 @@ class LRScheduler:
                     values = self._get_closed_form_lr()
                 else:
                     values = self.get_lr()
-        groups = self.optimizer.param_groups
-        if len(values) != len(groups):
-            raise ValueError(f"expected {len(groups)} learning rates, got {len(values)}")
-        for group, lr in zip(groups, values):
-            group["lr"] = lr
+        _write_lrs(self.optimizer, values)
         self._last_lr = _group_values(self.optimizer, "lr")
 
     def state_dict(self):
@@ -604,8 +626,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.last_epoch = math.floor(epoch)
         with _Flag(self, "_get_lr_called_within_step"):
             values = self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+        _write_lrs(self.optimizer, values)
         self._last_lr = _group_values(self.optimizer, "lr")
 
 
