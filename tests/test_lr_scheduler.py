@@ -361,8 +361,10 @@ def test_linear_decay_to_zero_ends_at_zero_not_below():
     got = rates(sched, opt, step, 12)
     assert got[8:].tolist() == [0.0] * 5
     step()  # and the optimizer accepts it
-    pytest.importorskip("torch")
-    import torch
+
+
+def test_pytorch_leaves_the_residue_that_adamedu_removes():
+    torch = pytest.importorskip("torch")
 
     topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.4)
     tsched = torch.optim.lr_scheduler.LinearLR(topt, start_factor=0.1, end_factor=0.0, total_iters=8)
