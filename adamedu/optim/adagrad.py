@@ -58,15 +58,15 @@ class Adagrad(Optimizer):
     def _init_state(self, p, *, initial_accumulator_value, **options):
         return {"step": 0, "sum": np.full_like(p, initial_accumulator_value)}  # state_sum_0 = τ
 
-    def _update(self, p, g, state, *, lr, lr_decay, weight_decay, initial_accumulator_value, eps,
-                maximize):
+    def _update(self, p, g, state, *, lr, lr_decay, weight_decay,
+                initial_accumulator_value, eps, maximize):
         t, state_sum = state["step"], state["sum"]
         g = -g if maximize else g
         if weight_decay:
-            g = g + weight_decay * p                    # g_t ← g_t + λ·θ_{t−1}
-        lr_t = lr / (1 + (t - 1) * lr_decay)            # γ_t = γ / (1 + (t − 1)·η)
-        state_sum += g * g                              # state_sum_t = state_sum_{t−1} + g_t²
-        p -= lr_t * g / (np.sqrt(state_sum) + eps)      # θ_t = θ_{t−1} − γ_t·g_t / (√state_sum_t + ε)
+            g = g + weight_decay * p                # g ← g + λθ
+        lr_t = lr / (1 + (t - 1) * lr_decay)        # γₜ ← γ / (1 + (t − 1)η)
+        state_sum += g * g                          # s ← s + g²
+        p -= lr_t * g / (np.sqrt(state_sum) + eps)  # θ ← θ − γₜ g / (√s + ε)
 
     def _step_size(self, p, state, *, lr, lr_decay, eps, **options):
         lr_t = lr / (1 + (state["step"] - 1) * lr_decay)

@@ -79,23 +79,26 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(p)
         return state
 
-    def _update(self, p, g, state, *, lr, betas, eps, weight_decay, amsgrad, maximize,
-                decoupled_weight_decay, bias_correction):
+    def _update(self, p, g, state, *, lr, betas, eps, weight_decay, amsgrad,
+                maximize, decoupled_weight_decay, bias_correction):
         beta1, beta2 = betas
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         g = -g if maximize else g
         if weight_decay and decoupled_weight_decay:
-            p *= 1 - lr * weight_decay                  # θ_{t−1} ← (1 − γλ)·θ_{t−1}   (decoupled)
+            p *= 1 - lr * weight_decay            # θ ← (1 − γλ)θ    (AdamW)
         elif weight_decay:
-            g = g + weight_decay * p                    # g_t ← g_t + λ·θ_{t−1}          (L2 penalty)
-        ema_(m, g, beta1)                               # m_t = β₁·m_{t−1} + (1 − β₁)·g_t
-        ema_sq_(v, g, beta2)                            # v_t = β₂·v_{t−1} + (1 − β₂)·g_t²
+            g = g + weight_decay * p              # g ← g + λθ       (L2)
+        ema_(m, g, beta1)                         # m ← β₁m + (1 − β₁)g
+        ema_sq_(v, g, beta2)                      # v ← β₂v + (1 − β₂)g²
         if amsgrad:
             v_max = state["max_exp_avg_sq"]
-            v = np.maximum(v_max, v, out=v_max)         # v_t ← v^max_t = max(v^max_{t−1}, v_t)
-        m_hat = m / (1 - beta1**t) if bias_correction else m   # m̂_t = m_t / (1 − β₁ᵗ)
-        v_hat = v / (1 - beta2**t) if bias_correction else v   # v̂_t = v_t / (1 − β₂ᵗ)
-        p -= lr * m_hat / (np.sqrt(v_hat) + eps)        # θ_t = θ_{t−1} − γ·m̂_t / (√v̂_t + ε)
+            v = np.maximum(v_max, v, out=v_max)   # v ← max(vᵐᵃˣ, v)
+        if bias_correction:
+            m_hat = m / (1 - beta1**t)            # m̂ ← m / (1 − β₁ᵗ)
+            v_hat = v / (1 - beta2**t)            # v̂ ← v / (1 − β₂ᵗ)
+        else:                                     # (the paper's test
+            m_hat, v_hat = m, v                   #  without correction)
+        p -= lr * m_hat / (np.sqrt(v_hat) + eps)  # θ ← θ − γ m̂ / (√v̂ + ε)
 
     def _moments(self, state, *, betas, amsgrad, bias_correction, **options):
         beta1, beta2 = betas

@@ -58,10 +58,10 @@ class Adamax(Optimizer):
         t, m, u = state["step"], state["exp_avg"], state["exp_inf"]
         g = -g if maximize else g
         if weight_decay:
-            g = g + weight_decay * p                        # g_t ← g_t + λ·θ_{t−1}
-        ema_(m, g, beta1)                                   # m_t = β₁·m_{t−1} + (1 − β₁)·g_t
-        np.maximum(beta2 * u, np.abs(g) + eps, out=u)       # u_t = max(β₂·u_{t−1}, |g_t| + ε)
-        p -= lr / (1 - beta1**t) * m / u                    # θ_t = θ_{t−1} − γ/(1 − β₁ᵗ) · m_t / u_t
+            g = g + weight_decay * p                   # g ← g + λθ
+        ema_(m, g, beta1)                              # m ← β₁m + (1 − β₁)g
+        np.maximum(beta2 * u, np.abs(g) + eps, out=u)  # u ← max(β₂u, |g| + ε)
+        p -= lr / (1 - beta1**t) * m / u              # θ ← θ − γm/((1−β₁ᵗ)u)
 
     def _moments(self, state, *, betas, **options):
         # m̂ as Adam's; v̂ = u², so that √v̂ = u is what the step divides by.

@@ -82,21 +82,22 @@ class NAdam(Optimizer):
         state["mu_product"] *= mu                                               # Π_{i≤t} μ_i
         return {"mu": mu, "mu_next": mu_next}
 
-    def _update(self, p, g, state, *, lr, betas, eps, weight_decay, momentum_decay,
-                decoupled_weight_decay, maximize, mu, mu_next):
+    def _update(self, p, g, state, *, lr, betas, eps, weight_decay,
+                momentum_decay, decoupled_weight_decay, maximize, mu, mu_next):
         beta1, beta2 = betas
-        t, mu_product = state["step"], state["mu_product"]
+        t, mu_product = state["step"], state["mu_product"]  # Π = μ₁⋯μₜ
         m, v = state["exp_avg"], state["exp_avg_sq"]
         g = -g if maximize else g
         if weight_decay and decoupled_weight_decay:
-            p *= 1 - lr * weight_decay                  # θ_{t−1} ← (1 − γλ)·θ_{t−1}   (decoupled)
+            p *= 1 - lr * weight_decay            # θ ← (1 − γλ)θ
         elif weight_decay:
-            g = g + weight_decay * p                    # g_t ← g_t + λ·θ_{t−1}          (L2 penalty)
-        ema_(m, g, beta1)                               # m_t = β₁·m_{t−1} + (1 − β₁)·g_t
-        ema_sq_(v, g, beta2)                            # v_t = β₂·v_{t−1} + (1 − β₂)·g_t²
-        denom = np.sqrt(v / (1 - beta2**t)) + eps       # √v̂_t + ε
-        p -= lr * (1 - mu) / (1 - mu_product) * g / denom             # − γ(1 − μ_t)/(1 − Π_{i≤t} μ_i) · g_t/denom
-        p -= lr * mu_next / (1 - mu_product * mu_next) * m / denom    # − γ μ_{t+1}/(1 − Π_{i≤t+1} μ_i) · m_t/denom
+            g = g + weight_decay * p              # g ← g + λθ
+        ema_(m, g, beta1)                         # m ← β₁m + (1 − β₁)g
+        ema_sq_(v, g, beta2)                      # v ← β₂v + (1 − β₂)g²
+        denom = np.sqrt(v / (1 - beta2**t)) + eps  # √v̂ + ε
+        # θ ← θ − γ(1 − μₜ)/(1 − Π)·g/denom − γμₜ₊₁/(1 − Πμₜ₊₁)·m/denom:
+        p -= lr * (1 - mu) / (1 - mu_product) * g / denom
+        p -= lr * mu_next / (1 - mu_product * mu_next) * m / denom
 
     def _moments(self, state, *, betas, **options):
         t = state["step"]

@@ -299,7 +299,8 @@ class Optimizer:
         state["step"] += 1
         return {}
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], **options: Any) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                **options: Any) -> None:
         raise NotImplementedError  # pragma: no cover - every optimizer defines it
 
     def _moments(self, state: dict[str, Any], **options: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -82,24 +82,24 @@ class RAdam(Optimizer):
                / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5            # r_t
         return rho_t, r_t
 
-    def _update(self, p, g, state, *, lr, betas, eps, weight_decay, decoupled_weight_decay,
-                maximize):
+    def _update(self, p, g, state, *, lr, betas, eps, weight_decay,
+                decoupled_weight_decay, maximize):
         beta1, beta2 = betas
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         g = -g if maximize else g
         if weight_decay and decoupled_weight_decay:
-            p *= 1 - lr * weight_decay                  # θ_{t−1} ← (1 − γλ)·θ_{t−1}   (decoupled)
+            p *= 1 - lr * weight_decay            # θ ← (1 − γλ)θ
         elif weight_decay:
-            g = g + weight_decay * p                    # g_t ← g_t + λ·θ_{t−1}          (L2 penalty)
-        ema_(m, g, beta1)                               # m_t = β₁·m_{t−1} + (1 − β₁)·g_t
-        ema_sq_(v, g, beta2)                            # v_t = β₂·v_{t−1} + (1 − β₂)·g_t²
-        m_hat = m / (1 - beta1**t)                      # m̂_t = m_t / (1 − β₁ᵗ)
+            g = g + weight_decay * p              # g ← g + λθ
+        ema_(m, g, beta1)                         # m ← β₁m + (1 − β₁)g
+        ema_sq_(v, g, beta2)                      # v ← β₂v + (1 − β₂)g²
+        m_hat = m / (1 - beta1**t)                # m̂ ← m / (1 − β₁ᵗ)
         rho_t, r_t = self.rectification(t, beta2)
-        if r_t is not None:                             # ρ_t > 5: a rectified adaptive step
-            l_t = (1 - beta2**t) ** 0.5 / (np.sqrt(v) + eps)   # l_t = √(1 − β₂ᵗ) / (√v_t + ε)
-            p -= m_hat * lr * l_t * r_t                 # θ_t = θ_{t−1} − γ·m̂_t·l_t·r_t
+        if r_t is not None:                       # ρₜ > 5: rectified step
+            l_t = (1 - beta2**t) ** 0.5 / (np.sqrt(v) + eps)  # √(1−β₂ᵗ)/(√v+ε)
+            p -= m_hat * lr * l_t * r_t           # θ ← θ − γ m̂ l r
         else:
-            p -= m_hat * lr                             # θ_t = θ_{t−1} − γ·m̂_t
+            p -= m_hat * lr                       # θ ← θ − γ m̂
 
     def _moments(self, state, *, betas, **options):
         t = state["step"]

@@ -73,23 +73,24 @@ class RMSprop(Optimizer):
             state["grad_avg"] = np.zeros_like(p)
         return state
 
-    def _update(self, p, g, state, *, lr, alpha, eps, weight_decay, momentum, centered, maximize):
+    def _update(self, p, g, state, *, lr, alpha, eps, weight_decay, momentum,
+                centered, maximize):
         v = state["square_avg"]
         g = -g if maximize else g
         if weight_decay:
-            g = g + weight_decay * p                        # g_t ← g_t + λ·θ_{t−1}
-        ema_sq_(v, g, alpha)                                # v_t = α·v_{t−1} + (1 − α)·g_t²
+            g = g + weight_decay * p                    # g ← g + λθ
+        ema_sq_(v, g, alpha)                            # v ← αv + (1 − α)g²
         if centered:
-            g_ave = ema_(state["grad_avg"], g, alpha)       # ḡ_t = α·ḡ_{t−1} + (1 − α)·g_t
-            denom = np.sqrt(v - g_ave * g_ave) + eps        # √(v_t − ḡ_t²) + ε
+            g_ave = ema_(state["grad_avg"], g, alpha)   # ḡ ← αḡ + (1 − α)g
+            denom = np.sqrt(v - g_ave * g_ave) + eps    # √(v − ḡ²) + ε
         else:
-            denom = np.sqrt(v) + eps                        # √v_t + ε
+            denom = np.sqrt(v) + eps                    # √v + ε
         if momentum > 0:
             b = state["momentum_buffer"]
-            b[...] = momentum * b + g / denom               # b_t = μ·b_{t−1} + g_t / denom
-            p -= lr * b                                     # θ_t = θ_{t−1} − γ·b_t
+            b[...] = momentum * b + g / denom           # b ← μb + g / denom
+            p -= lr * b                                 # θ ← θ − γb
         else:
-            p -= lr * g / denom                             # θ_t = θ_{t−1} − γ·g_t / denom
+            p -= lr * g / denom                         # θ ← θ − γg / denom
 
     def _step_size(self, p, state, *, lr, eps, momentum, centered, **options):
         if momentum > 0:

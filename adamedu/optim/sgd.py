@@ -68,19 +68,19 @@ class SGD(Optimizer):
             state["momentum_buffer"] = np.empty_like(p)
         return {"first_step": first_step}
 
-    def _update(self, p, g, state, *, lr, momentum, dampening, weight_decay, nesterov, maximize,
-                first_step):
+    def _update(self, p, g, state, *, lr, momentum, dampening, weight_decay,
+                nesterov, maximize, first_step):
         g = -g if maximize else g
         if weight_decay:
-            g = g + weight_decay * p                        # g_t ← g_t + λ·θ_{t−1}
+            g = g + weight_decay * p                   # g ← g + λθ
         if momentum:
             b = state["momentum_buffer"]
             if first_step:
-                b[...] = g                                  # b_1 = g_1
+                b[...] = g                             # b ← g   (t = 1)
             else:
-                b[...] = momentum * b + (1 - dampening) * g   # b_t = μ·b_{t−1} + (1 − τ)·g_t
-            g = g + momentum * b if nesterov else b         # g_t ← g_t + μ·b_t, or g_t ← b_t
-        p -= lr * g                                         # θ_t = θ_{t−1} − γ·g_t
+                b[...] = momentum * b + (1 - dampening) * g  # b ← μb + (1−τ)g
+            g = g + momentum * b if nesterov else b    # g ← g + μb,  or  g ← b
+        p -= lr * g                                    # θ ← θ − γg
 
     def _step_size(self, p, state, *, lr, **options):
         return np.full_like(p, lr)
