@@ -59,11 +59,12 @@ class AdaBelief(Optimizer):
         beta1, beta2 = betas
         t, m, s = state["step"], state["exp_avg"], state["exp_avg_var"]
         g = -g if maximize else g
-        m[...] = (1 - beta1) * g + beta1 * m                # m_t = β₁·m_{t−1} + (1 − β₁)·g_t
-        s[...] = (1 - beta2) * (g - m) ** 2 + beta2 * s + eps_root  # s_t = β₂·s_{t−1} + (1 − β₂)·(g_t − m_t)² + ε_root
-        m_hat = m / (1 - beta1**t)                          # m̂_t = m_t / (1 − β₁ᵗ)
-        s_hat = s / (1 - beta2**t)                          # ŝ_t = s_t / (1 − β₂ᵗ)
-        p += -lr * (m_hat / (np.sqrt(s_hat) + eps))         # θ_t = θ_{t−1} − γ·m̂_t / (√ŝ_t + ε)
+        m[...] = (1 - beta1) * g + beta1 * m      # m ← β₁m + (1 − β₁)g
+        surprise = (g - m) ** 2                   # (g − m)²
+        s[...] = (1 - beta2) * surprise + beta2 * s + eps_root  # s ← β₂s + ...
+        m_hat = m / (1 - beta1**t)                # m̂ ← m / (1 − β₁ᵗ)
+        s_hat = s / (1 - beta2**t)                # ŝ ← s / (1 − β₂ᵗ)
+        p += -lr * (m_hat / (np.sqrt(s_hat) + eps))  # θ ← θ − γm̂/(√ŝ + ε)
 
     def _moments(self, state, *, betas, **options):
         t = state["step"]

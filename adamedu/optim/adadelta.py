@@ -64,11 +64,13 @@ class Adadelta(Optimizer):
         return {"step": 0, "square_avg": np.zeros_like(p), "acc_delta": np.zeros_like(p)}
 
     def _update(self, p, g, state, *, lr, rho, eps, weight_decay, maximize):
-        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        Eg2, Edx2 = state["square_avg"], state["acc_delta"]
         g = -g if maximize else g
         if weight_decay:
-            g = g + weight_decay * p                                 # g_t ← g_t + λ·θ_{t−1}
-        ema_sq_(square_avg, g, rho)                                  # E[g²]_t = ρ·E[g²]_{t−1} + (1 − ρ)·g_t²
-        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g  # Δx_t = RMS[Δx]_{t−1}/RMS[g]_t · g_t
-        ema_sq_(acc_delta, delta, rho)                               # E[Δx²]_t = ρ·E[Δx²]_{t−1} + (1 − ρ)·Δx_t²
-        p -= lr * delta                                              # θ_t = θ_{t−1} − γ·Δx_t
+            g = g + weight_decay * p                  # g ← g + λθ
+        ema_sq_(Eg2, g, rho)                   # E[g²] ← ρE[g²] + (1 − ρ)g²
+        rms_dx = np.sqrt(Edx2 + eps)           # RMS[Δx] (of the steps so far)
+        rms_g = np.sqrt(Eg2 + eps)             # RMS[g]  (with this gradient)
+        dx = rms_dx / rms_g * g                # Δx ← RMS[Δx]/RMS[g]·g
+        ema_sq_(Edx2, dx, rho)                 # E[Δx²] ← ρE[Δx²] + (1 − ρ)Δx²
+        p -= lr * dx                           # θ ← θ − γΔx

@@ -116,23 +116,29 @@ class Adafactor(Optimizer):
                     "col_var": np.zeros(p.shape[:-2] + (1, p.shape[-1]), dtype=p.dtype)}
         return {"step": 0, "variance": np.zeros_like(p)}
 
-    def _update(self, p, g, state, *, lr, beta2_decay, eps, d, weight_decay, maximize):
+    def _update(self, p, g, state, *, lr, beta2_decay, eps, d, weight_decay,
+                maximize):
         eps1, eps2 = eps
         if eps1 is None:
             eps1 = float(np.finfo(p.dtype).eps)
         t = state["step"]
         g = -g if maximize else g
-        beta2_t = 1 - t**beta2_decay                          # β̂₂ₜ = 1 − t^τ
-        rho_t = min(lr, 1 / t**0.5)                          # ρ_t = min(γ, 1/√t)
-        alpha_t = max(eps2, _rms(p)) * rho_t                 # α_t = max(ε₂, RMS(θ_{t−1}))·ρ_t
+        beta2_t = 1 - t**beta2_decay               # β̂₂ₜ = 1 − t^τ
+        rho_t = min(lr, 1 / t**0.5)                # ρₜ = min(γ, 1/√t)
+        alpha_t = max(eps2, _rms(p)) * rho_t       # αₜ = max(ε₂, RMS(θ))ρₜ
         if weight_decay:
-            p *= 1 - lr * weight_decay                       # θ_{t−1} ← (1 − γλ)·θ_{t−1}
+            p *= 1 - lr * weight_decay             # θ ← (1 − γλ)θ
+        g2 = g * g
         if p.ndim > 1:
             R, C = state["row_var"], state["col_var"]
-            ema_(R, np.mean(g * g, axis=-1, keepdims=True), beta2_t)   # R_t = β̂₂ₜ·R_{t−1} + (1 − β̂₂ₜ)·mean_j G²
-            ema_(C, np.mean(g * g, axis=-2, keepdims=True), beta2_t)   # C_t = β̂₂ₜ·C_{t−1} + (1 − β̂₂ₜ)·mean_i G²
-            V = R @ C / np.maximum(np.mean(R, axis=-2, keepdims=True), eps1)  # V̂_t = R_t C_t / max(mean R_t, ε₁)
+            row_mean = g2.mean(axis=-1, keepdims=True)
+            col_mean = g2.mean(axis=-2, keepdims=True)
+            ema_(R, row_mean, beta2_t)             # R ← β̂R + (1 − β̂)meanⱼG²
+            ema_(C, col_mean, beta2_t)             # C ← β̂C + (1 − β̂)meanᵢG²
+            mean_R = R.mean(axis=-2, keepdims=True)
+            V = R @ C / np.maximum(mean_R, eps1)   # V̂ ← RC / max(mean R, ε₁)
         else:
-            V = ema_(state["variance"], g * g, beta2_t)      # V̂_t = β̂₂ₜ·V̂_{t−1} + (1 − β̂₂ₜ)·G²
-        U = g / np.sqrt(np.maximum(V, eps1 * eps1))          # U_t = G_t / max(√V̂_t, ε₁)
-        p -= alpha_t / max(1.0, _rms(U) / d) * U             # θ_t = θ_{t−1} − α_t·U_t / max(1, RMS(U_t)/d)
+            V = ema_(state["variance"], g2, beta2_t)  # V̂ ← β̂V̂ + (1 − β̂)G²
+        U = g / np.sqrt(np.maximum(V, eps1**2))    # U ← G / max(√V̂, ε₁)
+        clip = max(1.0, _rms(U) / d)               # max(1, RMS(U)/d)
+        p -= alpha_t / clip * U                    # θ ← θ − αₜU / clip

@@ -65,18 +65,22 @@ class ADOPT(Optimizer):
     def _init_state(self, p, **options):
         return {"step": 0, "exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}
 
-    def _update(self, p, g, state, *, lr, betas, eps, use_clipping, nesterov, maximize):
+    def _update(self, p, g, state, *, lr, betas, eps, use_clipping, nesterov,
+                maximize):
         beta1, beta2 = betas
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        t = state["step"] - 1                               # updates so far, before this one
+        t = state["step"] - 1                     # t = 0 at the first step
         g = -g if maximize else g
         if t == 0:
-            v[...] = g * g                                  # v_0 = g_0²; no step yet
+            v[...] = g * g                        # v₀ ← g₀²   (no step yet)
             return
-        n = g / np.maximum(np.sqrt(v), eps)                 # n_t = g_t / max(√v_{t−1}, ε)
+        n = g / np.maximum(np.sqrt(v), eps)       # n ← g / max(√v, ε)  (old v)
         if use_clipping:
-            n = np.clip(n, -(t**0.25), t**0.25)             # clip to ±t^(1/4)
-        ema_(m, n, beta1)                                   # m_t = β₁·m_{t−1} + (1 − β₁)·n_t
-        step = beta1 * m + (1 - beta1) * n if nesterov else m
-        p += -lr * step                                     # θ_t = θ_{t−1} − γ·m_t
-        ema_sq_(v, g, beta2)                                # v_t = β₂·v_{t−1} + (1 − β₂)·g_t²
+            n = np.clip(n, -(t**0.25), t**0.25)   # n ← clip(n, ±t^¼)
+        ema_(m, n, beta1)                         # m ← β₁m + (1 − β₁)n
+        if nesterov:
+            nesterov_m = beta1 * m + (1 - beta1) * n
+            p += -lr * nesterov_m                 # θ ← θ − γ(β₁m + (1 − β₁)n)
+        else:
+            p += -lr * m                          # θ ← θ − γm
+        ema_sq_(v, g, beta2)                      # v ← β₂v + (1 − β₂)g²

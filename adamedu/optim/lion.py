@@ -58,7 +58,9 @@ class Lion(Optimizer):
         beta1, beta2 = betas
         m = state["exp_avg"]
         g = -g if maximize else g
-        c = (1 - beta1) * g + beta1 * m                     # c_t = β₁·m_{t−1} + (1 − β₁)·g_t
-        update = np.sign(c) + weight_decay * p if weight_decay else np.sign(c)
-        m[...] = (1 - beta2) * g + beta2 * m                # m_t = β₂·m_{t−1} + (1 − β₂)·g_t
-        p += -lr * update                                   # θ_t = θ_{t−1} − γ·(sign(c_t) + λ·θ_{t−1})
+        c = (1 - beta1) * g + beta1 * m           # c ← β₁m + (1 − β₁)g
+        u = np.sign(c)                            # u ← sign(c)
+        if weight_decay:
+            u = u + weight_decay * p              #     + λθ
+        m[...] = (1 - beta2) * g + beta2 * m      # m ← β₂m + (1 − β₂)g
+        p += -lr * u                              # θ ← θ − γu

@@ -165,11 +165,14 @@ class Muon(Optimizer):
     def _begin_step(self, p, state, **options):
         return {}  # PyTorch's Muon keeps no step count
 
-    def _update(self, p, g, state, *, lr, weight_decay, momentum, nesterov, ns_coefficients,
-                eps, ns_steps, adjust_lr_fn):
-        B = state["momentum_buffer"]
-        ema_(B, g, momentum)                                      # B_t = μ·B_{t−1} + (1 − μ)·g_t
-        B_tilde = (1 - momentum) * g + momentum * B if nesterov else B   # B̃_t = (1 − μ)·g_t + μ·B_t
-        O = newton_schulz(B_tilde, ns_coefficients, ns_steps, eps)       # O_t = NS_k(B̃_t) ≈ U Vᵀ
-        p *= 1 - lr * weight_decay                                # θ ← (1 − γλ)·θ
-        p -= _adjusted_lr(lr, adjust_lr_fn, p.shape) * O          # θ_t = θ − γ′·O_t
+    def _update(self, p, g, state, *, lr, weight_decay, momentum, nesterov,
+                ns_coefficients, eps, ns_steps, adjust_lr_fn):
+        mu, B = momentum, state["momentum_buffer"]
+        ema_(B, g, mu)                            # B ← μB + (1 − μ)g
+        if nesterov:
+            B_tilde = (1 - mu) * g + mu * B       # B̃ ← (1 − μ)g + μB
+        else:
+            B_tilde = B                           # B̃ ← B
+        O = newton_schulz(B_tilde, ns_coefficients, ns_steps, eps)  # O ≈ UVᵀ
+        p *= 1 - lr * weight_decay                # θ ← (1 − γλ)θ
+        p -= _adjusted_lr(lr, adjust_lr_fn, p.shape) * O  # θ ← θ − γ′O

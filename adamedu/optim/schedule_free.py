@@ -116,19 +116,19 @@ class ScheduleFreeAdamW(Optimizer):
         c = weight / state["weight_sum"] if state["weight_sum"] > 0 else 0.0          # c_t
         return {"c": c, "z_lr": self._warmed_up(lr, warmup_steps, t - 1)}          # γ_{t−1}
 
-    def _update(self, p, g, state, *, lr, betas, eps, warmup_steps, weight_decay,
-                weight_lr_power, maximize, c, z_lr):
+    def _update(self, p, g, state, *, lr, betas, eps, warmup_steps,
+                weight_decay, weight_lr_power, maximize, c, z_lr):
         beta1, beta2 = betas
-        t, z, v = state["step"], state["z"], state["exp_avg_sq"]
+        t, z, v, y = state["step"], state["z"], state["exp_avg_sq"], p
         g = -g if maximize else g
-        ema_sq_(v, g, beta2)                                # v_t = β₂·v_{t−1} + (1 − β₂)·g_t²
-        u = g / (np.sqrt(v / (1 - beta2**t)) + eps)         # g_t / (√v̂_t + ε)
+        ema_sq_(v, g, beta2)                      # v ← β₂v + (1 − β₂)g²
+        u = g / (np.sqrt(v / (1 - beta2**t)) + eps)  # u ← g/(√v̂ + ε)
         if weight_decay:
-            u = u + weight_decay * p                        #     + λ·y_{t−1}
-        x = (p - (1 - beta1) * z) / beta1                   # x_{t−1}, from y_{t−1} = β₁x_{t−1} + (1 − β₁)z_{t−1}
-        z -= z_lr * u                                       # z_t = z_{t−1} − γ_{t−1}·(...)
-        x = (1 - c) * x + c * z                             # x_t = (1 − c_t)·x_{t−1} + c_t·z_t
-        p[...] = beta1 * x + (1 - beta1) * z                # y_t = β₁·x_t + (1 − β₁)·z_t
+            u = u + weight_decay * y              #     + λy
+        x = (y - (1 - beta1) * z) / beta1         # x from y = β₁x + (1 − β₁)z
+        z -= z_lr * u                             # z ← z − γₜ₋₁u
+        x = (1 - c) * x + c * z                   # x ← (1 − cₜ)x + cₜz
+        y[...] = beta1 * x + (1 - beta1) * z      # y ← β₁x + (1 − β₁)z
 
     def eval_params(self) -> list[np.ndarray]:
         r"""The averaged iterates :math:`x_t = (y_t - (1-\beta_1) z_t)/\beta_1`, one new array per parameter.

@@ -60,15 +60,17 @@ class Yogi(Optimizer):
         return {"step": 0, "exp_avg": np.full_like(p, initial_accumulator_value),
                 "exp_avg_sq": np.full_like(p, initial_accumulator_value)}
 
-    def _update(self, p, g, state, *, lr, betas, eps, initial_accumulator_value, maximize):
+    def _update(self, p, g, state, *, lr, betas, eps, maximize,
+                initial_accumulator_value):
         beta1, beta2 = betas
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         g = -g if maximize else g
-        m[...] = (1 - beta1) * g + beta1 * m                # m_t = β₁·m_{t−1} + (1 − β₁)·g_t
-        v -= (1 - beta2) * np.sign(v - g * g) * (g * g)     # v_t = v_{t−1} − (1 − β₂)·sign(v_{t−1} − g_t²)·g_t²
-        m_hat = m / (1 - beta1**t)                          # m̂_t = m_t / (1 − β₁ᵗ)
-        v_hat = v / (1 - beta2**t)                          # v̂_t = v_t / (1 − β₂ᵗ)
-        p += -lr * (m_hat / (np.sqrt(v_hat) + eps))         # θ_t = θ_{t−1} − γ·m̂_t / (√v̂_t + ε)
+        g2 = g * g
+        m[...] = (1 - beta1) * g + beta1 * m      # m ← β₁m + (1 − β₁)g
+        v -= (1 - beta2) * np.sign(v - g2) * g2  # v ← v − (1−β₂)sign(v − g²)g²
+        m_hat = m / (1 - beta1**t)                # m̂ ← m / (1 − β₁ᵗ)
+        v_hat = v / (1 - beta2**t)                # v̂ ← v / (1 − β₂ᵗ)
+        p += -lr * (m_hat / (np.sqrt(v_hat) + eps))  # θ ← θ − γm̂/(√v̂ + ε)
 
     def _moments(self, state, *, betas, **options):
         t = state["step"]
