@@ -77,7 +77,7 @@ def draw_reddi(data) -> FigureHandle:
               label=name)
     ax.set(xscale="log", xlim=(1, steps + 1), ylim=(-1.08, 1.08), xlabel="round t",
            ylabel="decision $x_t$", title="decisions")
-    ax.legend(loc="center left", fontsize=8, frameon=True, framealpha=0.9)
+    ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
     ax = axes[1]
     ax.axhline(0.0, color=COLORS["bound"], lw=0.8, ls=":")
     ax.axhline(1.0, color=COLORS["bound"], lw=0.8, ls=":")
