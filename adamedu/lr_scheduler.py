@@ -185,9 +185,7 @@ def _state_dict_without(scheduler, *names):
 
 def _callables_state(functions):
     """What ``state_dict`` keeps of user callables: the ``__dict__`` of callable objects only."""
-    return [
-        None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in functions
-    ]
+    return [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in functions]
 
 
 # -- base class ------------------------------------------------------------------------------
@@ -302,7 +300,7 @@ class _UserFunctions:
             self.lr_lambdas = list(lr_lambda)
 
     def state_dict(self):
-        """As :meth:`LRScheduler.state_dict`; functions are not saved, callable objects' attributes are."""
+        """As :meth:`LRScheduler.state_dict`; saves callable objects' attributes, not functions."""
         state = _state_dict_without(self, "lr_lambdas")
         state["lr_lambdas"] = _callables_state(self.lr_lambdas)
         return state
@@ -317,7 +315,9 @@ class _UserFunctions:
 
 
 class LambdaLR(_UserFunctions, LRScheduler):
-    r"""The base rate times a function of the step: :math:`\eta_t = \eta_{\mathrm{base}}\,\lambda(t)`.
+    r"""The base rate times a function of the step.
+
+    :math:`\eta_t = \eta_{\mathrm{base}}\,\lambda(t)`.
 
     ``lr_lambda`` is one function of the step count, or a list with one per parameter group.
     Linear warmup over :math:`w` steps, for example, is ``lambda t: min(1.0, (t + 1) / w)``.
@@ -332,11 +332,14 @@ class LambdaLR(_UserFunctions, LRScheduler):
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         # eta_t = eta_base * lambda(t)
-        return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        return [
+            base_lr * lmbda(self.last_epoch)
+            for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)
+        ]
 
 
 class MultiplicativeLR(_UserFunctions, LRScheduler):
-    r"""Multiply the current rate by a function of the step: :math:`\eta_t = \eta_{t-1}\,\lambda(t)`.
+    r"""Multiply the current rate by a function of the step: :math:`\eta_t = \eta_{t-1}\lambda(t)`.
 
     So :math:`\eta_t = \eta_{\mathrm{base}} \prod_{s=1}^{t} \lambda(s)`.  ``lr_lambda``: one
     function, or one per parameter group.
@@ -363,7 +366,10 @@ class MultiplicativeLR(_UserFunctions, LRScheduler):
 
 # -- step decays -----------------------------------------------------------------------------
 class StepLR(LRScheduler):
-    r"""Decay by ``gamma`` every ``step_size`` steps: :math:`\eta_t = \eta_{\mathrm{base}}\,\gamma^{\lfloor t/s \rfloor}`."""
+    r"""Decay by ``gamma`` every ``step_size`` steps.
+
+    :math:`\eta_t = \eta_{\mathrm{base}}\,\gamma^{\lfloor t/s \rfloor}` (:math:`s` = ``step_size``).
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
@@ -377,11 +383,15 @@ class StepLR(LRScheduler):
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
+        return [
+            base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs
+        ]
 
 
 class MultiStepLR(LRScheduler):
-    r"""Decay by ``gamma`` at each milestone: :math:`\eta_t = \eta_{\mathrm{base}}\,\gamma^{\#\{m_i \le t\}}`.
+    r"""Decay by ``gamma`` at each milestone.
+
+    :math:`\eta_t = \eta_{\mathrm{base}}\,\gamma^{\#\{m_i \le t\}}` for milestones :math:`m_i`.
 
     A milestone listed twice decays twice.
     """
@@ -402,7 +412,10 @@ class MultiStepLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
-        return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch) for base_lr in self.base_lrs]
+        return [
+            base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
+            for base_lr in self.base_lrs
+        ]
 
 
 class ConstantLR(LRScheduler):
@@ -433,7 +446,7 @@ class ConstantLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    r"""Linear ramp of the multiplier from ``start_factor`` to ``end_factor`` over ``total_iters`` steps.
+    r"""A linear ramp of the multiplier from ``start_factor`` to ``end_factor``.
 
     .. math::
         \eta_t = \eta_{\mathrm{base}}\Bigl(f_0 + (f_1 - f_0)\,\frac{\min(t, T)}{T}\Bigr).
@@ -443,7 +456,9 @@ class LinearLR(LRScheduler):
     :math:`1 + (f_1 - f_0)/(T f_0 + (t-1)(f_1 - f_0))`.
     """
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+    def __init__(
+        self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1
+    ):
         if start_factor > 1.0 or start_factor <= 0:
             raise ValueError(
                 "Starting multiplicative factor expected to be greater than 0 and less or "
@@ -468,7 +483,9 @@ class LinearLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         f0, f1, T = self.start_factor, self.end_factor, self.total_iters
-        return [base_lr * (f0 + (f1 - f0) * min(T, self.last_epoch) / T) for base_lr in self.base_lrs]
+        return [
+            base_lr * (f0 + (f1 - f0) * min(T, self.last_epoch) / T) for base_lr in self.base_lrs
+        ]
 
 
 class ExponentialLR(LRScheduler):
@@ -508,12 +525,14 @@ class PolynomialLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         T = self.total_iters
-        return [base_lr * (1.0 - min(T, self.last_epoch) / T) ** self.power for base_lr in self.base_lrs]
+        return [
+            base_lr * (1.0 - min(T, self.last_epoch) / T) ** self.power for base_lr in self.base_lrs
+        ]
 
 
 # -- cosine schedules ------------------------------------------------------------------------
 class CosineAnnealingLR(LRScheduler):
-    r"""Half a cosine from the base rate down to ``eta_min`` in ``T_max`` steps (SGDR without restarts).
+    r"""Half a cosine from the base rate down to ``eta_min`` in ``T_max`` steps (SGDR, no restarts).
 
     .. math::
         \eta_t = \eta_{\min} + \tfrac12(\eta_{\mathrm{base}} - \eta_{\min})
@@ -551,7 +570,8 @@ class CosineAnnealingLR(LRScheduler):
                 for base_lr, group in zip(self.base_lrs, groups)
             ]
         return [
-            (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+            (1 + math.cos(math.pi * t / T))
+            / (1 + math.cos(math.pi * (t - 1) / T))
             * (group["lr"] - eta_min)
             + eta_min
             for group in groups
@@ -559,7 +579,10 @@ class CosineAnnealingLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
-        return [eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / T)) / 2 for base_lr in self.base_lrs]
+        return [
+            eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / T)) / 2
+            for base_lr in self.base_lrs
+        ]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -595,7 +618,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         return [
-            self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            self.eta_min
+            + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
             for base_lr in self.base_lrs
         ]
 
@@ -642,7 +666,9 @@ def _setup_momentum_cycling(scheduler, optimizer, base_momentum, max_momentum, l
     base_momentums = _format_param("base_momentum", optimizer, base_momentum)
     max_momentums = _format_param("max_momentum", optimizer, max_momentum)
     if last_epoch == -1:
-        for m_momentum, b_momentum, group in zip(max_momentums, base_momentums, optimizer.param_groups):
+        for m_momentum, b_momentum, group in zip(
+            max_momentums, base_momentums, optimizer.param_groups
+        ):
             _set_momentum(group, m_momentum, scheduler.use_beta1)
             group["max_momentum"] = m_momentum
             group["base_momentum"] = b_momentum
@@ -765,9 +791,13 @@ class CyclicLR(LRScheduler):
         return lrs
 
     def state_dict(self):
-        """As :meth:`LRScheduler.state_dict`; a custom ``scale_fn`` is saved only if it is a callable object."""
+        """As :meth:`LRScheduler.state_dict`; saves a custom ``scale_fn`` if it is a callable object."""
         state = _state_dict_without(self, "_scale_fn_ref", "_scale_fn_custom")
-        state["_scale_fn_custom"] = _callables_state([self._scale_fn_custom])[0] if self._scale_fn_custom is not None else None
+        state["_scale_fn_custom"] = (
+            _callables_state([self._scale_fn_custom])[0]
+            if self._scale_fn_custom is not None
+            else None
+        )
         return state
 
     def load_state_dict(self, state_dict):
@@ -780,7 +810,7 @@ class CyclicLR(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
-    r"""The 1cycle policy (Smith and Topin, 2019): warm up to ``max_lr``, then anneal far below the start.
+    r"""The 1cycle policy (Smith and Topin, 2019): up to ``max_lr``, then far below the start.
 
     The rate starts at :math:`\eta_{\max}/d` (:math:`d` = ``div_factor``), rises to
     :math:`\eta_{\max}` over the first ``pct_start`` of ``total_steps`` and then falls to
@@ -900,7 +930,9 @@ class OneCycleLR(LRScheduler):
                 end_step = phase["end_step"]
                 if step_num <= end_step or i == last:
                     pct = (step_num - start_step) / (end_step - start_step)
-                    lrs.append(self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct))
+                    lrs.append(
+                        self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct)
+                    )
                     if self.cycle_momentum:
                         momentum = self._anneal_func(
                             group[phase["start_momentum"]], group[phase["end_momentum"]], pct
@@ -1149,4 +1181,6 @@ class ReduceLROnPlateau(LRScheduler):
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
-        self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
+        self._init_is_better(
+            mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode
+        )

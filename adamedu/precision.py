@@ -41,7 +41,9 @@ FORMATS = {
 
 
 def round_to(x, dtype: str) -> np.ndarray:
-    """``x`` rounded to the nearest number of ``dtype`` ("float16", "bfloat16" or "float32"), as float64.
+    """``x`` rounded to the nearest number of ``dtype``, as float64.
+
+    ``dtype`` is "float16", "bfloat16" or "float32".
 
     Values beyond the format's largest number become infinite, values below half its smallest
     subnormal become zero (with their sign), as when a result is stored in that format.
@@ -92,17 +94,20 @@ def _codebook(kind: str, signed: bool, zero: bool) -> np.ndarray:
 
 
 def codebook(kind: str = "dynamic", signed: bool = True, zero: bool = True) -> np.ndarray:
-    """The at most 256 numbers in [-1, 1] (``signed``) or [0, 1] an 8-bit code can stand for, sorted.
+    """The (at most 256) numbers an 8-bit code stands for, sorted: in [-1, 1], or [0, 1] unsigned.
 
-    ``zero=False`` (unsigned tables only) leaves 0 out: every entry then rounds to a positive number.
+    ``zero=False`` (unsigned tables only) leaves 0 out: every entry rounds to a positive number.
     """
     if not zero and signed:
-        raise ValueError("zero=False needs signed=False (a signed table needs zero between its signs)")
+        raise ValueError(
+            "zero=False needs signed=False (a signed table needs zero between its signs)"
+        )
     return _codebook(kind, bool(signed), bool(zero))
 
 
-def quantize_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool = True,
-                  zero: bool = True):
+def quantize_8bit(
+    x, kind: str = "dynamic", block_size: int = 256, signed: bool = True, zero: bool = True
+):
     """Codes (uint8, the shape of ``x``) and one float32 scale per block of ``block_size`` entries.
 
     Each block of the flattened array is divided by its largest magnitude and every entry is
@@ -129,8 +134,14 @@ def quantize_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool 
     return codes.reshape(-1)[: flat.size].reshape(x.shape), scale
 
 
-def dequantize_8bit(codes, scale, kind: str = "dynamic", block_size: int = 256, signed: bool = True,
-                    zero: bool = True):
+def dequantize_8bit(
+    codes,
+    scale,
+    kind: str = "dynamic",
+    block_size: int = 256,
+    signed: bool = True,
+    zero: bool = True,
+):
     """The float64 values that :func:`quantize_8bit` codes stand for."""
     table = codebook(kind, signed, zero)
     codes = np.asarray(codes)
@@ -139,8 +150,9 @@ def dequantize_8bit(codes, scale, kind: str = "dynamic", block_size: int = 256, 
     return (flat * per_entry).reshape(codes.shape)
 
 
-def roundtrip_8bit(x, kind: str = "dynamic", block_size: int = 256, signed: bool = True,
-                   zero: bool = True) -> np.ndarray:
+def roundtrip_8bit(
+    x, kind: str = "dynamic", block_size: int = 256, signed: bool = True, zero: bool = True
+) -> np.ndarray:
     """``x`` as an 8-bit state would hold it: quantised, then dequantised."""
     codes, scale = quantize_8bit(x, kind, block_size, signed, zero)
     return dequantize_8bit(codes, scale, kind, block_size, signed, zero)

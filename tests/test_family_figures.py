@@ -1,4 +1,4 @@
-"""adamedu.family_figures: the Reddi figure plots what adamedu computes, live and on the static page."""
+"""adamedu.family_figures: the Reddi figure plots what adamedu computes, live and static."""
 
 from __future__ import annotations
 
@@ -53,11 +53,18 @@ def check(fig, values):
 @pytest.mark.parametrize("C, beta1, beta2", [(3.0, 0.0, 0.1), (10.0, 0.9, 0.999), (2.5, 0.5, 0.01)])
 def test_paths_are_the_optimizers_own(C, beta1, beta2):
     data = ff.reddi_data(C=C, beta1=beta1, beta2=beta2)
-    np.testing.assert_allclose(data["x"]["Adam"], independent_path(Adam, C, beta1, beta2), rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(data["x"]["AMSGrad"], independent_path(Adam, C, beta1, beta2, amsgrad=True),
-                               rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(data["x"]["ADOPT"], independent_path(ADOPT, C, beta1, beta2), rtol=1e-13,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        data["x"]["Adam"], independent_path(Adam, C, beta1, beta2), rtol=1e-13, atol=1e-15
+    )
+    np.testing.assert_allclose(
+        data["x"]["AMSGrad"],
+        independent_path(Adam, C, beta1, beta2, amsgrad=True),
+        rtol=1e-13,
+        atol=1e-15,
+    )
+    np.testing.assert_allclose(
+        data["x"]["ADOPT"], independent_path(ADOPT, C, beta1, beta2), rtol=1e-13, atol=1e-15
+    )
     assert data["critical"] == pytest.approx(1 / (1 + C**2))
 
 

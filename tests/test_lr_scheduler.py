@@ -253,7 +253,8 @@ def _hyper(opt):
 
 
 @pytest.mark.parametrize(
-    "k", [k for k, c in enumerate(ref.CONFIGS) if "epochs" not in c and "resume_at" not in c],
+    "k",
+    [k for k, c in enumerate(ref.CONFIGS) if "epochs" not in c and "resume_at" not in c],
     ids=[IDS[k] for k, c in enumerate(ref.CONFIGS) if "epochs" not in c and "resume_at" not in c],
 )
 def test_state_dict_round_trip_continues_the_schedule(k):
@@ -367,7 +368,9 @@ def test_pytorch_leaves_the_residue_that_adamedu_removes():
     torch = pytest.importorskip("torch")
 
     topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.4)
-    tsched = torch.optim.lr_scheduler.LinearLR(topt, start_factor=0.1, end_factor=0.0, total_iters=8)
+    tsched = torch.optim.lr_scheduler.LinearLR(
+        topt, start_factor=0.1, end_factor=0.0, total_iters=8
+    )
     for _ in range(8):
         topt.step()
         tsched.step()

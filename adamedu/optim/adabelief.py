@@ -13,7 +13,7 @@ __all__ = ["AdaBelief"]
 
 
 class AdaBelief(Optimizer):
-    r"""AdaBelief (Zhuang et al., 2020), as ``optax.adabelief``: Adam with the variance of the gradient around :math:`m_t`.
+    r"""AdaBelief (Zhuang et al., 2020), as ``optax.adabelief``: Adam with the spread around m.
 
     .. math::
 

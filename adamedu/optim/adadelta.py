@@ -30,7 +30,8 @@ class Adadelta(Optimizer):
     .. math::
 
         E[g^2]_t &= \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2 \\
-        \Delta x_t &= \frac{\sqrt{E[\Delta x^2]_{t-1} + \epsilon}}{\sqrt{E[g^2]_t + \epsilon}}\; g_t \\
+        \Delta x_t &= \frac{\sqrt{E[\Delta x^2]_{t-1} + \epsilon}}
+                          {\sqrt{E[g^2]_t + \epsilon}}\; g_t \\
         E[\Delta x^2]_t &= \rho\, E[\Delta x^2]_{t-1} + (1-\rho)\, \Delta x_t^2 \\
         \theta_t &= \theta_{t-1} - \gamma\, \Delta x_t
 

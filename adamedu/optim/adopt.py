@@ -14,11 +14,11 @@ __all__ = ["ADOPT"]
 
 
 class ADOPT(Optimizer):
-    r"""ADOPT (Taniguchi et al., 2024), as ``optax.contrib.adopt``: Adam that normalises *before* averaging, by the previous :math:`v`.
+    r"""ADOPT (Taniguchi et al., 2024), as ``optax.contrib.adopt``: normalise first, by the old v.
 
     .. math::
 
-        v_0 &= g_0^2 \qquad\text{(the first step only sets } v\text{; the parameters do not move)} \\
+        v_0 &= g_0^2 \qquad\text{(the first step only sets } v\text{; } \theta \text{ stays)} \\
         n_t &= \operatorname{clip}\Bigl(\frac{g_t}{\max(\sqrt{v_{t-1}},\ \epsilon)},\ \pm c_t\Bigr),
             \qquad c_t = t^{1/4} \\
         m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, n_t \\
@@ -30,9 +30,10 @@ class ADOPT(Optimizer):
     :math:`g_t`, so the size of the current gradient cannot shrink its own step; and the division
     comes before the momentum, so :math:`m_t` averages normalised gradients. With these, the
     authors prove convergence for *any* :math:`\beta_2` (Adam needs :math:`\beta_2` large
-    enough for the problem, as Reddi et al.'s counterexample shows). The clipping at :math:`t^{1/4}` bounds the
-    first steps, when :math:`v` rests on few gradients (``use_clipping=False`` removes it);
-    ``nesterov=True`` steps by :math:`\beta_1 m_t + (1-\beta_1) n_t` instead of :math:`m_t`.
+    enough for the problem, as Reddi et al.'s counterexample shows). The clipping at
+    :math:`t^{1/4}` bounds the first steps, when :math:`v` rests on few gradients
+    (``use_clipping=False`` removes it); ``nesterov=True`` steps by
+    :math:`\beta_1 m_t + (1-\beta_1) n_t` instead of :math:`m_t`.
     There is no bias correction: :math:`m_t` starts at 0, so the first steps are short.
 
     Defaults (optax's, which are the paper's): :math:`\gamma = 10^{-3}`,

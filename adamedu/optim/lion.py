@@ -20,7 +20,8 @@ class Lion(Optimizer):
     .. math::
 
         c_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        \theta_t &= \theta_{t-1} - \gamma\,\bigl(\operatorname{sign}(c_t) + \lambda\,\theta_{t-1}\bigr) \\
+        \theta_t &= \theta_{t-1}
+                    - \gamma\,\bigl(\operatorname{sign}(c_t) + \lambda\,\theta_{t-1}\bigr) \\
         m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t
 
     (:math:`\gamma` = ``lr``, :math:`\lambda` = ``weight_decay``, decoupled as in AdamW). Every

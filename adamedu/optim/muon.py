@@ -1,4 +1,4 @@
-r"""Muon: momentum orthogonalised by Newton–Schulz (Jordan et al., 2024), as ``torch.optim.Muon``."""
+r"""Muon: momentum orthogonalised by Newton–Schulz (Jordan et al., 2024), as ``torch.optim``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 
 def newton_schulz(G: np.ndarray, coefficients=NS_COEFFICIENTS, steps: int = 5,
                   eps: float = 1e-7) -> np.ndarray:
-    r"""Approximately orthogonalise a matrix: :math:`U\,\mathrm{diag}(\phi(\sigma_i))\,V^\top` for :math:`G = U\Sigma V^\top`.
+    r"""Approximately orthogonalise a matrix :math:`G = U\Sigma V^\top`.
+
+    The result is :math:`U\,\mathrm{diag}(\phi(\sigma_i))\,V^\top` with
+    :math:`\phi(\sigma) \approx 1`.
 
     Divides :math:`G` by its Frobenius norm (so every singular value is at most 1), then
     applies ``steps`` times the odd polynomial :math:`X \leftarrow aX + (bA + cA^2)X` with
@@ -92,7 +95,7 @@ def _adjust_lr_fn(name: str, value: Any) -> str | None:
 
 
 class Muon(Optimizer):
-    r"""Muon (Jordan et al., 2024), as ``torch.optim.Muon``: SGD with momentum whose update is orthogonalised.
+    r"""Muon (Jordan et al., 2024), as ``torch.optim.Muon``: momentum with an orthogonalised update.
 
     For a weight matrix :math:`\theta` with gradient :math:`g_t` (:math:`\gamma` = ``lr``,
     :math:`\mu` = ``momentum``, :math:`\lambda` = ``weight_decay``):
@@ -101,7 +104,8 @@ class Muon(Optimizer):
 
         B_t &= \mu B_{t-1} + (1-\mu)\, g_t \\
         \tilde B_t &= (1-\mu)\, g_t + \mu B_t \quad\text{(Nesterov), or } B_t \\
-        O_t &= \mathrm{NS}_k(\tilde B_t) \approx U V^\top \text{ for } \tilde B_t = U\Sigma V^\top \\
+        O_t &= \mathrm{NS}_k(\tilde B_t) \approx U V^\top
+               \quad\text{for } \tilde B_t = U\Sigma V^\top \\
         \theta_t &= (1 - \gamma\lambda)\,\theta_{t-1} - \gamma'\, O_t
 
     :math:`\mathrm{NS}_k` is :func:`newton_schulz` with ``ns_coefficients`` and ``ns_steps``

@@ -131,7 +131,7 @@ class ScheduleFreeAdamW(Optimizer):
         y[...] = beta1 * x + (1 - beta1) * z      # y ← β₁x + (1 − β₁)z
 
     def eval_params(self) -> list[np.ndarray]:
-        r"""The averaged iterates :math:`x_t = (y_t - (1-\beta_1) z_t)/\beta_1`, one new array per parameter.
+        r"""The averaged iterates :math:`x_t = (y_t - (1-\beta_1) z_t)/\beta_1`, new arrays.
 
         Evaluate the model there (``optax.contrib.schedule_free_eval_params``); a parameter that
         has taken no step yet is returned as it is.

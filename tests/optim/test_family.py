@@ -1,4 +1,4 @@
-"""Adam's family in adamedu.optim: parity with PyTorch and optax, bad input, and the algorithms' laws."""
+"""Adam's family in adamedu.optim: parity with PyTorch and optax, bad input, the algorithms' laws."""
 
 from __future__ import annotations
 
@@ -105,7 +105,9 @@ def test_fixtures_cover_every_class_option_and_groups_of_shapes():
                 assert (cls.__name__, option) in options or option == "lr", (cls.__name__, option)
         assert os.path.getsize(ref.FIXTURES[src]) < 600_000
     for cls in TORCH_CLASSES:  # several parameter groups with different options
-        assert any(c["name"] == cls.__name__ and "groups" in c["kwargs"] for c in META["torch"]["configs"])
+        assert any(
+            c["name"] == cls.__name__ and "groups" in c["kwargs"] for c in META["torch"]["configs"]
+        )
     assert META["torch"]["steps"] == META["optax"]["steps"] == 200
 
 
@@ -147,14 +149,17 @@ def test_muon_is_pytorchs_up_to_bfloat16_rounding(k):
     assert 1e-5 < err < 1e-2
 
 
-@pytest.mark.parametrize("k", [k for k, c in enumerate(ref.OPTAX_CONFIGS)
-                               if c[1].get("warmup_steps", 0) > 0])
+@pytest.mark.parametrize(
+    "k", [k for k, c in enumerate(ref.OPTAX_CONFIGS) if c[1].get("warmup_steps", 0) > 0]
+)
 def test_schedule_free_warmup_is_optaxs_up_to_its_float32_schedule(k):
     # optax evaluates the warmup schedule in float32 (an int32 step count divided by an int):
     # the learning rate then carries float32 rounding, relative 6e-8, and so does the run.
     cfg = META["optax"]["configs"][k]
     rows, _, _ = run_family(cfg["name"], cfg["kwargs"], "optax")
-    err = error_over_motion(rows[META["optax"]["recorded"]], FIXTURE["optax"][f"c{k}_traj_f32warmup"])
+    err = error_over_motion(
+        rows[META["optax"]["recorded"]], FIXTURE["optax"][f"c{k}_traj_f32warmup"]
+    )
     assert 1e-12 < err < 1e-6
 
 
@@ -190,7 +195,9 @@ def test_live_against_optax(k):
     name, kwargs, shapes = ref.OPTAX_CONFIGS[k]
     data = ref.problem_data()
     theirs, evals, _ = ref.optax_trajectory(name, kwargs, shapes, data, steps=60)
-    ours, _, our_evals = run_family(name, json.loads(json.dumps(kwargs)), "optax", steps=60, data=data)
+    ours, _, our_evals = run_family(
+        name, json.loads(json.dumps(kwargs)), "optax", steps=60, data=data
+    )
     assert error_over_motion(ours, theirs) <= RTOL["optax"]
     if evals is not None:
         assert error_over_motion(our_evals, evals) <= RTOL["optax"]
@@ -213,10 +220,21 @@ OPTAX_DEFAULTS = {
     Lion: (dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=1e-3), "lion"),
     Yogi: (dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-3), "yogi"),
     AdaBelief: (dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-16, eps_root=1e-16), "adabelief"),
-    ADOPT: (dict(lr=1e-3, betas=(0.9, 0.9999), eps=1e-6, use_clipping=True, nesterov=False),
-            "contrib.adopt"),
-    ScheduleFreeAdamW: (dict(lr=0.0025, betas=(0.9, 0.999), eps=1e-8, warmup_steps=0,
-                             weight_decay=0.0, weight_lr_power=2.0), "contrib.schedule_free_adamw"),
+    ADOPT: (
+        dict(lr=1e-3, betas=(0.9, 0.9999), eps=1e-6, use_clipping=True, nesterov=False),
+        "contrib.adopt",
+    ),
+    ScheduleFreeAdamW: (
+        dict(
+            lr=0.0025,
+            betas=(0.9, 0.999),
+            eps=1e-8,
+            warmup_steps=0,
+            weight_decay=0.0,
+            weight_lr_power=2.0,
+        ),
+        "contrib.schedule_free_adamw",
+    ),
 }
 OPTAX_NAMES = {"lr": "learning_rate", "betas": ("b1", "b2")}
 
@@ -266,7 +284,12 @@ BAD = [
     (Muon, {"lr": -1.0}, ValueError, "Learning rate should be >= 0 but is: -1.0"),
     (Muon, {"momentum": -0.5}, ValueError, "momentum should be >= 0 but is: -0.5"),
     (Muon, {"weight_decay": -0.1}, ValueError, "weight decay should be >= 0 but is: -0.1"),
-    (Muon, {"adjust_lr_fn": "sqrt"}, ValueError, "Adjust learning rate function sqrt is not supported"),
+    (
+        Muon,
+        {"adjust_lr_fn": "sqrt"},
+        ValueError,
+        "Adjust learning rate function sqrt is not supported",
+    ),
     (Lion, {"lr": -1.0}, ValueError, "Invalid learning rate: -1.0"),
     (Lion, {"betas": (1.0, 0.99)}, ValueError, "Invalid beta parameter at index 0: 1.0"),
     (Lion, {"weight_decay": -1.0}, ValueError, "Invalid weight_decay value: -1.0"),
@@ -297,8 +320,9 @@ def params_for(cls, dtype=np.float64):
     return matrices(dtype) if cls is Muon else vector_and_matrix(dtype)
 
 
-@pytest.mark.parametrize("cls, kwargs, error, match", BAD,
-                         ids=[f"{c.__name__}-{kw}" for c, kw, _, _ in BAD])
+@pytest.mark.parametrize(
+    "cls, kwargs, error, match", BAD, ids=[f"{c.__name__}-{kw}" for c, kw, _, _ in BAD]
+)
 def test_bad_hyperparameter(cls, kwargs, error, match):
     with pytest.raises(error, match=match.replace("(", r"\(").replace(")", r"\)")):
         cls(params_for(cls), **kwargs)
@@ -313,9 +337,11 @@ def test_bad_hyperparameter(cls, kwargs, error, match):
     assert snapshot(opt, groups=False) == before
 
 
-@pytest.mark.parametrize("cls, kwargs, error, match",
-                         [b for b in BAD if b[0] in TORCH_CLASSES and b[2] is ValueError],
-                         ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize(
+    "cls, kwargs, error, match",
+    [b for b in BAD if b[0] in TORCH_CLASSES and b[2] is ValueError],
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
 def test_bad_hyperparameter_message_is_torchs(cls, kwargs, error, match):
     torch = pytest.importorskip("torch")
     shape = (2, 2)
@@ -499,7 +525,9 @@ def test_schedule_free_without_warmup_averages_z_uniformly():
 
 def test_schedule_free_warmup_zero_is_no_warmup():
     a, b = np.ones(3), np.ones(3)
-    oa, ob = ScheduleFreeAdamW([a], warmup_steps=0), ScheduleFreeAdamW([b], warmup_steps=0, lr=0.0025)
+    oa, ob = ScheduleFreeAdamW([a], warmup_steps=0), ScheduleFreeAdamW(
+        [b], warmup_steps=0, lr=0.0025
+    )
     for t in range(3):
         oa.step([np.full(3, t + 1.0)])
         ob.step([np.full(3, t + 1.0)])
@@ -532,8 +560,11 @@ def test_newton_schulz_squeezes_every_singular_value_above_three_per_mille():
 
 
 def test_muon_update_has_the_documented_scale():
-    for shape, fn, ratio in (((6, 3), None, math.sqrt(2)), ((3, 6), None, 1.0),
-                             ((6, 3), "match_rms_adamw", 0.2 * math.sqrt(6))):
+    for shape, fn, ratio in (
+        ((6, 3), None, math.sqrt(2)),
+        ((3, 6), None, 1.0),
+        ((6, 3), "match_rms_adamw", 0.2 * math.sqrt(6)),
+    ):
         W = np.zeros(shape)
         opt = Muon([W], lr=0.1, weight_decay=0.0, nesterov=False, momentum=0.0, adjust_lr_fn=fn)
         g = np.random.default_rng(0).standard_normal(shape)
