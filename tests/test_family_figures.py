@@ -117,3 +117,20 @@ def test_static_page_is_self_contained_and_has_every_frame(figure):
         assert decode(spec["pool"][ref]) == decode(_artist_pixels(artist, height))
     figure.set(**{c.name: c.default for c in figure.controls})
     assert len(page) < 400_000
+
+
+def test_live_widget_repaints_the_same_image_when_a_slider_moves(figure):
+    box = figure.widget()
+    assert figure.widget() is box
+    image = figure.image
+    for control in figure.controls:
+        widget = figure.control_widgets[control.name]
+        values = control.reachable_values()
+        target = values[0] if values[-1] == control.default else values[-1]
+        before = image.value
+        widget.value = target
+        assert figure.values[control.name] == target
+        assert image.value != before and image.value[:8] == b"\x89PNG\r\n\x1a\n"
+        check(figure, figure.values)
+        widget.value = control.default
+    assert figure.image is image
