@@ -176,6 +176,8 @@ def rectification(t, beta2: float, threshold: float = TORCH_THRESHOLD) -> np.nda
     """RAdam's r_t where ρ_t > ``threshold`` and 0 where it takes un-adapted momentum steps."""
     rho = sma_length(t, beta2)
     rho_inf = sma_length_limit(beta2)
+    if rho_inf <= threshold:  # ρ_t < ρ∞: never adaptive
+        return np.zeros_like(rho)
     ok = rho > threshold
     safe = np.where(ok, rho, threshold + 1.0)
     r = np.sqrt((safe - 4) * (safe - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * safe))
