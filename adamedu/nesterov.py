@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from adamedu.claims import require
+from adamedu.problems import Problem
 
 __all__ = [
     "Lookahead",
@@ -34,6 +35,7 @@ __all__ = [
     "nesterov_mode_rate",
     "nadam_momentum_schedule",
     "nadam_half_way_step",
+    "HeavyBallCounterexample",
 ]
 
 
@@ -142,6 +144,40 @@ def nesterov_mode_rate(lr: float, momentum: float, eigenvalues) -> np.ndarray:
     root = np.sqrt(np.abs(disc))
     real = 0.5 * np.maximum(np.abs(trace + root), np.abs(trace - root))
     return np.where(disc >= 0, real, np.sqrt(np.abs(det)))
+
+
+class HeavyBallCounterexample(Problem):
+    r"""Lessard, Recht and Packard's (2016) function on which tuned heavy ball never converges.
+
+    A 1-D piecewise quadratic, smooth (:math:`L = 25`) and strongly convex (:math:`\ell = 1`):
+    :math:`f(x) = \tfrac{25}{2}x^2` for :math:`x < 1`, :math:`\tfrac12 x^2 + 24x - 12` for
+    :math:`1 \le x < 2`, :math:`\tfrac{25}{2}x^2 - 24x + 36` for :math:`x \ge 2`. Heavy ball with
+    the parameters that are optimal for quadratics with κ = 25 (α = 1/9, β = 4/9) falls into a
+    cycle of period 3 from starts such as 3.3; Nesterov's method with α = 1/L converges.
+    """
+
+    dim = 1
+    name = "Lessard-Recht-Packard function"
+
+    def __init__(self, x0=3.3):
+        self.x0 = np.array([float(x0)])
+        self.minimizer = np.zeros(1)
+
+    def loss(self, x):
+        u = float(np.asarray(x, dtype=float).reshape(-1)[0])
+        if u < 1:
+            return 12.5 * u * u
+        if u < 2:
+            return 0.5 * u * u + 24 * u - 12
+        return 12.5 * u * u - 24 * u + 36
+
+    def grad(self, x):
+        u = float(np.asarray(x, dtype=float).reshape(-1)[0])
+        if u < 1:
+            return np.array([25 * u])
+        if u < 2:
+            return np.array([u + 24])
+        return np.array([25 * u - 24])
 
 
 # --- Nesterov inside Adam -----------------------------------------------------------------------

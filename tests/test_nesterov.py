@@ -87,3 +87,18 @@ def test_nadam_momentum_schedule_matches_the_optimizer_state():
     assert nesterov.nadam_momentum_schedule(0.9, psi, half) == pytest.approx(0.675)
     with pytest.raises(ValueError):
         nesterov.nadam_half_way_step(0.0)
+
+
+def test_tuned_heavy_ball_cycles_on_the_counterexample_nesterov_converges():
+    problem = nesterov.HeavyBallCounterexample()
+    xs = np.linspace(-3, 4, 701)
+    values = np.array([problem.loss(x) for x in xs])
+    slopes = np.array([problem.grad(x)[0] for x in xs])
+    assert np.all(np.diff(slopes) / np.diff(xs) >= 1 - 1e-9) and np.all(np.diff(slopes) / np.diff(xs) <= 25 + 1e-9)
+    np.testing.assert_allclose(np.gradient(values, xs)[1:-1], slopes[1:-1], atol=0.1)
+    heavy = adamedu.run(adamedu.SGD, problem, 300, lr=1 / 9, momentum=4 / 9)
+    tail = heavy.params[-30:, 0]
+    np.testing.assert_allclose(tail[3:], tail[:-3], atol=1e-9)  # a cycle of period 3
+    assert np.min(np.abs(tail)) > 0.5
+    nest = adamedu.run(adamedu.SGD, problem, 300, lr=1 / 25, momentum=4 / 6, nesterov=True)
+    assert abs(nest.params[-1, 0]) < 1e-12
