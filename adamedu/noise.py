@@ -246,35 +246,47 @@ def derive_momentum_noise_ball() -> MomentumNoiseBall:
 # --- Exact expected loss on a noisy diagonal quadratic ------------------------------------------
 
 
-def expected_loss(lr, momentum: float, eigenvalues, noise: float, x0, steps: int) -> np.ndarray:
+def expected_loss(lr, momentum, eigenvalues, noise: float, x0, steps: int, schedule=None) -> np.ndarray:
     r"""E[f(θ_k)] for k = 0..steps of heavy ball (``momentum = 0``: SGD) on a noisy diagonal quadratic.
 
     The problem is :class:`adamedu.problems.NoisyQuadratic`: :math:`f = \tfrac12\sum_i\lambda_i x_i^2`,
     gradient :math:`\lambda\odot x + \sigma\xi`. Each coordinate's state (b, x) evolves linearly,
-    so its second moments follow P' = M P Mᵀ + c cᵀ exactly (no sampling). ``lr`` is a number or an
-    array of ``steps`` learning rates (a schedule; PyTorch's buffer keeps its value when ``lr``
-    changes). The buffer starts at 0, so the first step is −α g_1 as in PyTorch.
+    so its second moments follow P' = M P Mᵀ + c cᵀ exactly (no sampling). The buffer starts at 0,
+    so the first step is −α g_1 as in PyTorch.
+
+    ``lr`` and ``momentum`` broadcast against each other (a grid of settings); the result has their
+    broadcast shape plus a last axis of length ``steps + 1``. ``schedule`` (optional, length
+    ``steps``) multiplies the learning rate at each step; PyTorch's buffer keeps its value when the
+    learning rate changes, and so does this recursion.
     """
     lam = np.asarray(eigenvalues, dtype=float).reshape(-1)
     x0 = np.broadcast_to(np.asarray(x0, dtype=float), lam.shape)
     if int(steps) != steps or steps < 0:
         raise ValueError(f"Invalid steps: {steps} (must be a non-negative integer)")
-    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (int(steps),))
-    if not (np.all(np.isfinite(lrs)) and np.all(lrs > 0)):
+    lr, beta = np.broadcast_arrays(np.asarray(lr, dtype=float), np.asarray(momentum, dtype=float))
+    if not (np.all(np.isfinite(lr)) and np.all(lr > 0)):
         raise ValueError("Invalid lr: every learning rate must be positive and finite")
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"Invalid momentum: {momentum} (must be in [0, 1))")
+    if not (np.all(beta >= 0.0) and np.all(beta < 1.0)):
+        raise ValueError("Invalid momentum: must be in [0, 1)")
+    factors = np.ones(int(steps)) if schedule is None else np.asarray(schedule, dtype=float)
+    if factors.shape != (int(steps),) or not np.all(factors > 0):
+        raise ValueError(f"Invalid schedule: need {int(steps)} positive factors")
+    a0 = lr[..., None]  # (..., 1) against the coordinates (d,)
+    b = beta[..., None]
     s2 = float(noise) ** 2
-    # Second moments per coordinate: E[b²], E[bx], E[x²].
-    bb, bx, xx = np.zeros_like(lam), np.zeros_like(lam), x0**2
-    out = np.empty(int(steps) + 1)
-    out[0] = 0.5 * np.sum(lam * xx)
+    # Second moments per setting and coordinate: E[b²], E[bx], E[x²].
+    shape = lr.shape + lam.shape
+    bb, bx, xx = np.zeros(shape), np.zeros(shape), np.broadcast_to(x0**2, shape).copy()
+    out = np.empty(lr.shape + (int(steps) + 1,))
+    out[..., 0] = 0.5 * np.sum(lam * xx, axis=-1)
     with np.errstate(over="ignore", invalid="ignore"):
-        for k, a in enumerate(lrs, start=1):
+        for k in range(1, int(steps) + 1):
+            a = a0 * factors[k - 1]
             # b' = βb + λx + σξ;  x' = x − a b'.
-            nbb = momentum**2 * bb + 2 * momentum * lam * bx + lam**2 * xx + s2
-            nbx = momentum * bx + lam * xx - a * nbb  # E[b' x'] = E[b' x] − a E[b'²]
-            nxx = xx - 2 * a * (momentum * bx + lam * xx) + a**2 * nbb
+            nbb = b**2 * bb + 2 * b * lam * bx + lam**2 * xx + s2
+            cross = b * bx + lam * xx  # E[b' x]
+            nbx = cross - a * nbb  # E[b' x'] = E[b' x] − a E[b'²]
+            nxx = xx - 2 * a * cross + a**2 * nbb
             bb, bx, xx = nbb, nbx, nxx
-            out[k] = 0.5 * np.sum(lam * xx)
+            out[..., k] = 0.5 * np.sum(lam * xx, axis=-1)
     return out
