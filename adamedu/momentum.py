@@ -11,11 +11,11 @@ momentum chapter states:
 - :func:`derive_gradient_descent`: the best learning rate :math:`2/(\lambda_1+\lambda_n)` and the
   rate :math:`(\kappa-1)/(\kappa+1)`;
 - :func:`derive_heavy_ball`: the 2x2 block, its eigenvalues, critical damping, the stability limit,
-  the best :math:`\alpha` and :math:`\beta` and the rate :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`.
+  the best :math:`\alpha` and :math:`\mu` and the rate :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`.
 
-Heavy ball is written as PyTorch's ``SGD(momentum=β)`` runs it (and as Goh's *Why Momentum Really
-Works* writes it): :math:`z_t = \beta z_{t-1} + \nabla f(\theta_{t-1})`,
-:math:`\theta_t = \theta_{t-1} - \alpha z_t`, :math:`z_0 = 0`.
+Heavy ball is written as PyTorch's ``SGD(momentum=μ)`` runs it:
+:math:`b_t = \mu b_{t-1} + \nabla f(\theta_{t-1})`, :math:`\theta_t = \theta_{t-1} - \alpha b_t`,
+:math:`b_0 = 0` (Goh's *Why Momentum Really Works* writes the same with :math:`z` and :math:`\beta`).
 
 The numerical helpers (:func:`heavy_ball_mode_rate`, :func:`optimal_heavy_ball`, ...) evaluate the
 same formulas with NumPy for figures and checks. Every derivation raises
@@ -72,16 +72,16 @@ class Decoupling:
     gd_matrix_eigenbasis: sp.Matrix
     """Qᵀ(I − αA)Q = diag(1 − αλ1, 1 − αλ2)."""
     heavy_ball_matrix: sp.Matrix
-    """The 4x4 map of the state (z, θ − θ*) for one heavy-ball step."""
+    """The 4x4 map of the state (b, θ − θ*) for one heavy-ball step."""
     heavy_ball_matrix_eigenbasis: sp.Matrix
-    """The same map in the coordinates (y1, x1, y2, x2), y = Qᵀz, x = Qᵀ(θ − θ*): block-diagonal."""
+    """The same map in the coordinates (y1, x1, y2, x2), y = Qᵀb, x = Qᵀ(θ − θ*): block-diagonal."""
     symbols: dict
 
 
 @functools.lru_cache(maxsize=None)
 def derive_decoupling() -> Decoupling:
     """Show that the eigenvectors of A decouple both methods into independent 1-D (or 2x2) problems."""
-    alpha, beta, lam1, lam2 = sp.symbols("alpha beta lambda_1 lambda_2", positive=True)
+    alpha, mu, lam1, lam2 = sp.symbols("alpha mu lambda_1 lambda_2", positive=True)
     phi = sp.Symbol("phi", real=True)
     Q = sp.Matrix([[sp.cos(phi), -sp.sin(phi)], [sp.sin(phi), sp.cos(phi)]])
     require(_zero(Q.T * Q - sp.eye(2)), "the rotation Q is orthogonal")
@@ -94,18 +94,18 @@ def derive_decoupling() -> Decoupling:
     require(_zero(gd_eig - sp.diag(1 - alpha * lam1, 1 - alpha * lam2)),
             "Q^T (I - alpha A) Q = diag(1 - alpha lambda_i)")
 
-    # Heavy ball on the state (z, e), e = θ − θ*: z' = βz + Ae, e' = e − αz' = −αβz + (I − αA)e.
-    hb = sp.BlockMatrix([[beta * I2, A], [-alpha * beta * I2, I2 - alpha * A]]).as_explicit()
+    # Heavy ball on the state (b, e), e = θ − θ*: b' = μb + Ae, e' = e − αb' = −αμb + (I − αA)e.
+    hb = sp.BlockMatrix([[mu * I2, A], [-alpha * mu * I2, I2 - alpha * A]]).as_explicit()
     T = sp.diag(Q, Q)
     hb_rotated = sp.simplify(T.T * hb * T)
     # Reorder the coordinates (y1, y2, x1, x2) -> (y1, x1, y2, x2): one 2x2 block per eigenvalue.
     P = sp.Matrix([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
     hb_eig = sp.simplify(P * hb_rotated * P.T)
-    blocks = sp.diag(*(sp.Matrix([[beta, lam], [-alpha * beta, 1 - alpha * lam]]) for lam in (lam1, lam2)))
+    blocks = sp.diag(*(sp.Matrix([[mu, lam], [-alpha * mu, 1 - alpha * lam]]) for lam in (lam1, lam2)))
     require(_zero(hb_eig - blocks), "heavy ball is block-diagonal in the eigenbasis")
     return Decoupling(hessian=A, gd_matrix=gd, gd_matrix_eigenbasis=gd_eig, heavy_ball_matrix=hb,
                       heavy_ball_matrix_eigenbasis=hb_eig,
-                      symbols=dict(alpha=alpha, beta=beta, lam1=lam1, lam2=lam2, phi=phi, Q=Q))
+                      symbols=dict(alpha=alpha, mu=mu, lam1=lam1, lam2=lam2, phi=phi, Q=Q))
 
 
 # --- Gradient descent -------------------------------------------------------------------------
@@ -155,21 +155,21 @@ class HeavyBall:
     """Heavy-ball momentum on one eigenmode, and its best parameters for a spectrum [λ1, λn]."""
 
     matrix: sp.Matrix
-    """R = [[β, λ], [−αβ, 1 − αλ]], acting on the mode's state (y, x)."""
+    """R = [[μ, λ], [−αμ, 1 − αλ]], acting on the mode's state (y, x)."""
     characteristic_polynomial: sp.Expr
-    """σ² − (1 + β − αλ)σ + β, in the symbol σ."""
+    """σ² − (1 + μ − αλ)σ + μ, in the symbol σ."""
     roots: tuple
     """The two eigenvalues σ of R."""
     discriminant: sp.Expr
-    """(1 + β − αλ)² − 4β: the roots are complex (the mode oscillates) when it is negative."""
+    """(1 + μ − αλ)² − 4μ: the roots are complex (the mode oscillates) when it is negative."""
     complex_modulus: sp.Expr
-    """√β, the modulus of both roots when they are complex."""
+    """√μ, the modulus of both roots when they are complex."""
     critical_momentum: sp.Expr
     """(1 − √(αλ))²: the momentum at which the roots meet (critical damping), for αλ < 1."""
     critical_rate: sp.Expr
     """1 − √(αλ), the double root at critical damping."""
     stability_limit: sp.Expr
-    """2(1 + β): the mode converges for 0 < αλ < 2(1 + β)."""
+    """2(1 + μ): the mode converges for 0 < αλ < 2(1 + μ)."""
     optimal_lr: sp.Expr
     """(2/(√λ1 + √λn))²."""
     optimal_momentum: sp.Expr
@@ -184,50 +184,50 @@ class HeavyBall:
 @functools.lru_cache(maxsize=None)
 def derive_heavy_ball() -> HeavyBall:
     """Derive the rate of heavy ball on a quadratic and its optimal parameters (Polyak, 1964)."""
-    alpha, beta, lam, lam1, lamn, kappa = sp.symbols("alpha beta lambda lambda_1 lambda_n kappa",
+    alpha, mu, lam, lam1, lamn, kappa = sp.symbols("alpha mu lambda lambda_1 lambda_n kappa",
                                                      positive=True)
     sigma = sp.Symbol("sigma")
-    R = sp.Matrix([[beta, lam], [-alpha * beta, 1 - alpha * lam]])
+    R = sp.Matrix([[mu, lam], [-alpha * mu, 1 - alpha * lam]])
     # R is the mode's block of derive_decoupling(): check it against that derivation.
     dec = derive_decoupling()
     block = dec.heavy_ball_matrix_eigenbasis[:2, :2].subs(
-        {dec.symbols["alpha"]: alpha, dec.symbols["beta"]: beta, dec.symbols["lam1"]: lam})
+        {dec.symbols["alpha"]: alpha, dec.symbols["mu"]: mu, dec.symbols["lam1"]: lam})
     require(_zero(block - R), "R is the eigenmode block of heavy ball")
 
     poly = sp.expand(R.charpoly(sigma).as_expr())
-    require(_zero(poly - (sigma**2 - (1 + beta - alpha * lam) * sigma + beta)),
-            "characteristic polynomial sigma^2 - (1 + beta - alpha lambda) sigma + beta")
+    require(_zero(poly - (sigma**2 - (1 + mu - alpha * lam) * sigma + mu)),
+            "characteristic polynomial sigma^2 - (1 + mu - alpha lambda) sigma + mu")
     roots = tuple(sp.solve(poly, sigma))
     require(len(roots) == 2, "two roots")
-    require(_zero(roots[0] * roots[1] - beta) and _zero(R.det() - beta), "the roots multiply to beta")
+    require(_zero(roots[0] * roots[1] - mu) and _zero(R.det() - mu), "the roots multiply to mu")
     disc = sp.discriminant(poly, sigma)
-    require(_zero(disc - ((1 + beta - alpha * lam) ** 2 - 4 * beta)), "discriminant")
-    # Complex roots are conjugate, so each has modulus² = their product = β.
-    modulus = sp.sqrt(beta)
+    require(_zero(disc - ((1 + mu - alpha * lam) ** 2 - 4 * mu)), "discriminant")
+    # Complex roots are conjugate, so each has modulus² = their product = μ.
+    modulus = sp.sqrt(mu)
 
-    # Critical damping: the discriminant vanishes. As an equation in β it has the two roots
+    # Critical damping: the discriminant vanishes. As an equation in μ it has the two roots
     # (1 ± √(αλ))²; the one below 1 (for αλ < 1) is (1 − √(αλ))².
     s = sp.Symbol("s", positive=True)  # s = √(αλ)
-    crit = sp.solve(sp.Eq(disc.subs(alpha, s**2 / lam), 0), beta)
+    crit = sp.solve(sp.Eq(disc.subs(alpha, s**2 / lam), 0), mu)
     require({sp.expand(c) for c in crit} == {sp.expand((1 - s) ** 2), sp.expand((1 + s) ** 2)},
-            "the discriminant vanishes at beta = (1 -+ sqrt(alpha lambda))^2")
-    critical_beta = (1 - s) ** 2
-    double_root = sp.simplify(((1 + beta - alpha * lam) / 2).subs(alpha, s**2 / lam).subs(beta, critical_beta))
+            "the discriminant vanishes at mu = (1 -+ sqrt(alpha lambda))^2")
+    critical_mu = (1 - s) ** 2
+    double_root = sp.simplify(((1 + mu - alpha * lam) / 2).subs(alpha, s**2 / lam).subs(mu, critical_mu))
     require(_zero(double_root - (1 - s)), "critical damping: the double root is 1 - sqrt(alpha lambda)")
-    require(_zero(double_root**2 - critical_beta), "... which equals sqrt(beta)")
+    require(_zero(double_root**2 - critical_mu), "... which equals sqrt(mu)")
 
-    # Stability (Jury's test for a monic quadratic with constant term β < 1): p(1) > 0 and p(−1) > 0.
+    # Stability (Jury's test for a monic quadratic with constant term μ < 1): p(1) > 0 and p(−1) > 0.
     require(_zero(poly.subs(sigma, 1) - alpha * lam), "p(1) = alpha lambda > 0")
     p_minus = sp.expand(poly.subs(sigma, -1))
-    require(_zero(p_minus - (2 + 2 * beta - alpha * lam)), "p(-1) = 2(1 + beta) - alpha lambda")
+    require(_zero(p_minus - (2 + 2 * mu - alpha * lam)), "p(-1) = 2(1 + mu) - alpha lambda")
 
-    # The best (α, β): every rate is at least √β (the larger of two roots whose product is β), and
-    # it equals √β exactly for the modes in the complex (or critical) band
-    # (1 − √β)² ≤ αλ ≤ (1 + √β)². The smallest β that fits the whole spectrum puts λ1 on the lower
-    # edge and λn on the upper edge: √(αλ1) = 1 − √β and √(αλn) = 1 + √β, linear in (√α, √β).
-    ra, rb = sp.symbols("r_alpha r_beta", positive=True)  # √α, √β
+    # The best (α, μ): every rate is at least √μ (the larger of two roots whose product is μ), and
+    # it equals √μ exactly for the modes in the complex (or critical) band
+    # (1 − √μ)² ≤ αλ ≤ (1 + √μ)². The smallest μ that fits the whole spectrum puts λ1 on the lower
+    # edge and λn on the upper edge: √(αλ1) = 1 − √μ and √(αλn) = 1 + √μ, linear in (√α, √μ).
+    ra, rb = sp.symbols("r_alpha r_mu", positive=True)  # √α, √μ
     sol = sp.solve([sp.Eq(ra * sp.sqrt(lam1), 1 - rb), sp.Eq(ra * sp.sqrt(lamn), 1 + rb)], [ra, rb], dict=True)
-    require(len(sol) == 1, "one solution for (sqrt(alpha), sqrt(beta))")
+    require(len(sol) == 1, "one solution for (sqrt(alpha), sqrt(mu))")
     alpha_star = sp.simplify(sol[0][ra] ** 2)
     require(_zero(alpha_star - (2 / (sp.sqrt(lam1) + sp.sqrt(lamn))) ** 2),
             "alpha* = (2/(sqrt(lambda_1) + sqrt(lambda_n)))^2")
@@ -235,10 +235,10 @@ def derive_heavy_ball() -> HeavyBall:
     rate = sp.simplify(sol[0][rb].subs(in_kappa))
     target_rate = (sp.sqrt(kappa) - 1) / (sp.sqrt(kappa) + 1)
     require(_zero(rate - target_rate), "rate = (sqrt(kappa) - 1)/(sqrt(kappa) + 1)")
-    beta_star = target_rate**2
-    # At (α*, β*) both ends are exactly critically damped.
+    mu_star = target_rate**2
+    # At (α*, μ*) both ends are exactly critically damped.
     for end in (lam1, kappa * lam1):
-        d = disc.subs({alpha: alpha_star.subs(in_kappa), beta: beta_star, lam: end})
+        d = disc.subs({alpha: alpha_star.subs(in_kappa), mu: mu_star, lam: end})
         require(_zero(d), "both ends of the spectrum are critically damped at the optimum")
     # Heavy ball beats the best gradient descent for every κ > 1: the difference of the rates
     # is 2√κ(√κ − 1)/((κ + 1)(√κ + 1)) > 0.
@@ -252,10 +252,10 @@ def derive_heavy_ball() -> HeavyBall:
     return HeavyBall(
         matrix=R, characteristic_polynomial=poly, roots=roots, discriminant=disc,
         complex_modulus=modulus, critical_momentum=(1 - sp.sqrt(alpha * lam)) ** 2,
-        critical_rate=1 - sp.sqrt(alpha * lam), stability_limit=2 * (1 + beta),
-        optimal_lr=alpha_star, optimal_momentum=beta_star, optimal_rate=target_rate,
+        critical_rate=1 - sp.sqrt(alpha * lam), stability_limit=2 * (1 + mu),
+        optimal_lr=alpha_star, optimal_momentum=mu_star, optimal_rate=target_rate,
         steps_per_e_fold=sp.sqrt(kappa) / 2,
-        symbols=dict(alpha=alpha, beta=beta, lam=lam, lam1=lam1, lamn=lamn, kappa=kappa, sigma=sigma),
+        symbols=dict(alpha=alpha, mu=mu, lam=lam, lam1=lam1, lamn=lamn, kappa=kappa, sigma=sigma),
     )
 
 
@@ -277,7 +277,7 @@ def gradient_descent_rate(lr: float, eigenvalues) -> float:
 
 
 def heavy_ball_matrix(lr: float, momentum: float, eigenvalue: float) -> np.ndarray:
-    """R = [[β, λ], [−αβ, 1 − αλ]]: one heavy-ball step on the mode's state (y, x)."""
+    """R = [[μ, λ], [−αμ, 1 − αλ]]: one heavy-ball step on the mode's state (y, x)."""
     return np.array([[momentum, eigenvalue], [-lr * momentum, 1.0 - lr * eigenvalue]], dtype=float)
 
 
@@ -301,7 +301,7 @@ def damping(lr: float, momentum: float, eigenvalue: float, tol: float = 1e-12) -
     """How one mode behaves: ``"overdamped"``, ``"critical"``, ``"underdamped"`` or ``"unstable"``.
 
     Overdamped: two real positive roots, the mode creeps to 0 without crossing it. Underdamped:
-    complex roots, it spirals in at rate √β. Real negative roots (αλ > (1 + √β)²) flip the sign at
+    complex roots, it spirals in at rate √μ. Real negative roots (αλ > (1 + √μ)²) flip the sign at
     every step; they are reported as ``"overdamped"`` too when stable, as in gradient descent
     with a large step.
     """

@@ -1,13 +1,13 @@
 """The momentum chapter's interactive figure: heavy ball on a rotated ravine, mode by mode.
 
-Sliders for the learning rate α and the momentum β move three panels:
+Sliders for the learning rate α and the momentum μ move three panels:
 
-1. the iterates of ``SGD(lr=α, momentum=β)`` on the contours of a rotated quadratic with
+1. the iterates of ``SGD(lr=α, momentum=μ)`` on the contours of a rotated quadratic with
    eigenvalues 1 and 49 (κ = 49, so that √κ = 7 and the best parameters are round numbers), with
    the two eigen-directions drawn through the minimum;
 2. the error in each eigen-direction, |x_{t,i}|, against the step, with the rate ρ_i^t that the
    theory predicts for that mode (dotted);
-3. the rate of a mode as a function of its eigenvalue λ, for heavy ball at (α, β) and for gradient
+3. the rate of a mode as a function of its eigenvalue λ, for heavy ball at (α, μ) and for gradient
    descent at the same α, with the two eigenvalues of the ravine marked.
 
 The numbers come from :func:`adamedu.trace.run` and :mod:`adamedu.momentum`; :func:`draw` and
@@ -60,15 +60,15 @@ def _envelope(errors, rates):
         return scale[None, :] * powers
 
 
-def momentum_data(lr=0.0625, beta=0.5625, steps=STEPS):
-    """Heavy ball's path, its per-mode errors and the per-eigenvalue rates at (``lr``, ``beta``)."""
+def momentum_data(lr=0.0625, mu=0.5625, steps=STEPS):
+    """Heavy ball's path, its per-mode errors and the per-eigenvalue rates at (``lr``, ``mu``)."""
     problem = _problem()
     with np.errstate(over="ignore", invalid="ignore"):  # an unstable setting diverges: stop there
         trace = run(SGD, problem, steps, record=("params",), on_nonfinite="stop", lr=lr,
-                    momentum=beta)
+                    momentum=mu)
     eigenvalues, vectors = momentum.eigenmodes(problem)
     errors = np.abs(momentum.mode_errors(problem, trace.params))
-    rates = momentum.heavy_ball_mode_rate(lr, beta, eigenvalues)
+    rates = momentum.heavy_ball_mode_rate(lr, mu, eigenvalues)
     t = np.arange(len(trace.params))
     return {
         "loss": problem.loss, "start": problem.x0, "minimizer": problem.minimizer,
@@ -77,9 +77,9 @@ def momentum_data(lr=0.0625, beta=0.5625, steps=STEPS):
         "predicted": _envelope(errors, rates),
         "rates": rates,
         "lambda": LAMBDA_AXIS,
-        "rate_heavy_ball": momentum.heavy_ball_mode_rate(lr, beta, LAMBDA_AXIS),
+        "rate_heavy_ball": momentum.heavy_ball_mode_rate(lr, mu, LAMBDA_AXIS),
         "rate_gradient_descent": np.abs(1.0 - lr * LAMBDA_AXIS),
-        "lr": lr, "momentum": beta, "steps": steps,
+        "lr": lr, "momentum": mu, "steps": steps,
     }
 
 
@@ -140,25 +140,25 @@ def update(h: FigureHandle, data) -> None:
         L[f"mode{i}"].set_data(data["eigenvalues"][i:i + 1], data["rates"][i:i + 1])
 
 
-# The live sliders: α in steps of 0.0025 and β in steps of 0.0025, so that the optimal
-# α* = 1/16 and β* = 9/16 for κ = 49 are reachable; the static page offers a grid through them.
+# The live sliders: α in steps of 0.0025 and μ in steps of 0.0025, so that the optimal
+# α* = 1/16 and μ* = 9/16 for κ = 49 are reachable; the static page offers a grid through them.
 LR_OPTIONS = tuple(round(0.0025 * k, 4) for k in range(1, 35))  # 0.0025 ... 0.085
 MOMENTUM_OPTIONS = tuple(round(0.0025 * k, 4) for k in range(0, 397))  # 0 ... 0.99
 
 
 def momentum_figure() -> InteractiveFigure:
-    """α and β against heavy ball's path, its per-mode errors and the rate of every mode."""
+    """α and μ against heavy ball's path, its per-mode errors and the rate of every mode."""
     controls = [
         Control("lr", "learning rate α", "options", 0.0625, options=LR_OPTIONS,
                 static=(0.01, 0.02, 0.03, 0.04, 0.05, 0.0625, 0.075), fmt="{:g}"),
-        Control("beta", "momentum β", "options", 0.5625, options=MOMENTUM_OPTIONS,
+        Control("mu", "momentum μ", "options", 0.5625, options=MOMENTUM_OPTIONS,
                 static=(0.0, 0.25, 0.5, 0.5625, 0.75, 0.9, 0.97), fmt="{:g}"),
     ]
     return InteractiveFigure(
         "momentum", "Heavy ball on a ravine with eigenvalues 1 and 49, mode by mode", controls,
         momentum_data, draw, update,
         alt=lambda v: (f"Heavy-ball momentum with learning rate {v['lr']:g} and momentum "
-                       f"{v['beta']:g} on a ravine rotated by 30 degrees with eigenvalues 1 "
+                       f"{v['mu']:g} on a ravine rotated by 30 degrees with eigenvalues 1 "
                        "and 49. Left: the iterates on the contour lines, with the two "
                        "eigen-directions dotted. Middle: the error along each eigen-direction "
                        "against the step on a log scale, with the predicted rate as dotted lines. "

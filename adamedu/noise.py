@@ -9,7 +9,7 @@ Derivations (SymPy; each raises :class:`adamedu.claims.ClaimError` if an identit
 - :func:`derive_ema_noise`: an exponential moving average of white noise has variance
   :math:`\frac{1-\beta}{1+\beta}\sigma^2` and lags :math:`\beta/(1-\beta)` steps behind.
 - :func:`derive_momentum_noise_ball`: heavy ball's stationary :math:`\E[x^2]`, equal to that of SGD
-  with the effective step :math:`\alpha/(1-\beta)` to first order in :math:`\alpha`.
+  with the effective step :math:`\alpha/(1-\mu)` to first order in :math:`\alpha`.
 
 Numbers: :func:`per_example_gradients` and :func:`minibatch_noise` for the digits problems, and
 :func:`expected_loss` (the exact expected loss of SGD or heavy ball on a noisy diagonal quadratic,
@@ -201,11 +201,11 @@ class MomentumNoiseBall:
     """Heavy ball (PyTorch's form) on f = ½λx² with gradient noise σξ: the stationary spread."""
 
     stationary: sp.Expr
-    """E[x²] = ασ²(1 + β)/(λ(1 − β)(2(1 + β) − αλ))."""
+    """E[x²] = ασ²(1 + μ)/(λ(1 − μ)(2(1 + μ) − αλ))."""
     sgd_same_effective_step: sp.Expr
-    """SGD's E[x²] with the step α/(1 − β): ασ²/(λ(2(1 − β) − αλ))."""
+    """SGD's E[x²] with the step α/(1 − μ): ασ²/(λ(2(1 − μ) − αλ))."""
     first_order: sp.Expr
-    """ασ²/(2λ(1 − β)): the first-order term, the same for both."""
+    """ασ²/(2λ(1 − μ)): the first-order term, the same for both."""
     difference: sp.Expr
     """SGD's minus heavy ball's: positive and of second order in α."""
     symbols: dict
@@ -214,9 +214,9 @@ class MomentumNoiseBall:
 @functools.lru_cache(maxsize=None)
 def derive_momentum_noise_ball() -> MomentumNoiseBall:
     """Solve the stationary Lyapunov equation P = M P Mᵀ + c cᵀ of the state (b, x)."""
-    alpha, beta, lam, sigma = sp.symbols("alpha beta lambda sigma", positive=True)
-    # b' = βb + λx + σξ;  x' = x − αb' = −αβ b + (1 − αλ)x − ασξ.
-    M = sp.Matrix([[beta, lam], [-alpha * beta, 1 - alpha * lam]])
+    alpha, mu, lam, sigma = sp.symbols("alpha mu lambda sigma", positive=True)
+    # b' = μb + λx + σξ;  x' = x − αb' = −αμ b + (1 − αλ)x − ασξ.
+    M = sp.Matrix([[mu, lam], [-alpha * mu, 1 - alpha * lam]])
     c = sp.Matrix([sigma, -alpha * sigma])
     pbb, pbx, pxx = sp.symbols("p_bb p_bx p_xx", real=True)
     P = sp.Matrix([[pbb, pbx], [pbx, pxx]])
@@ -224,23 +224,23 @@ def derive_momentum_noise_ball() -> MomentumNoiseBall:
     sol = sp.solve([equations[0], equations[1], equations[3]], [pbb, pbx, pxx], dict=True)
     require(len(sol) == 1, "one stationary covariance")
     var_x = sp.factor(sp.simplify(sol[0][pxx]))
-    expected = alpha * sigma**2 * (1 + beta) / (lam * (1 - beta) * (2 * (1 + beta) - alpha * lam))
+    expected = alpha * sigma**2 * (1 + mu) / (lam * (1 - mu) * (2 * (1 + mu) - alpha * lam))
     require(_zero(var_x - expected), "heavy ball's stationary E[x^2]")
-    require(_zero(expected.subs(beta, 0) - derive_sgd_noise_ball().stationary.subs(
+    require(_zero(expected.subs(mu, 0) - derive_sgd_noise_ball().stationary.subs(
         {derive_sgd_noise_ball().symbols[k]: v for k, v in (("alpha", alpha), ("lam", lam), ("sigma", sigma))})),
-        "beta = 0 gives SGD's noise ball")
-    a_eff = alpha / (1 - beta)
+        "mu = 0 gives SGD's noise ball")
+    a_eff = alpha / (1 - mu)
     sgd = sp.simplify(a_eff * sigma**2 / (lam * (2 - a_eff * lam)))
-    require(_zero(sgd - alpha * sigma**2 / (lam * (2 * (1 - beta) - alpha * lam))), "SGD at alpha/(1 - beta)")
-    first = alpha * sigma**2 / (2 * lam * (1 - beta))
+    require(_zero(sgd - alpha * sigma**2 / (lam * (2 * (1 - mu) - alpha * lam))), "SGD at alpha/(1 - mu)")
+    first = alpha * sigma**2 / (2 * lam * (1 - mu))
     for expr in (expected, sgd):
         require(_zero(sp.series(expr, alpha, 0, 2).removeO() - first), "same first-order term")
     diff = sp.factor(sp.simplify(sgd - expected))
     lead = sp.series(diff, alpha, 0, 3).removeO()
-    expected_lead = alpha**2 * sigma**2 * beta / (2 * (1 - beta) ** 2 * (1 + beta))
+    expected_lead = alpha**2 * sigma**2 * mu / (2 * (1 - mu) ** 2 * (1 + mu))
     require(_zero(lead - expected_lead), "the difference starts at second order in alpha, with a positive sign")
     return MomentumNoiseBall(stationary=expected, sgd_same_effective_step=sgd, first_order=first,
-                             difference=diff, symbols=dict(alpha=alpha, beta=beta, lam=lam, sigma=sigma))
+                             difference=diff, symbols=dict(alpha=alpha, mu=mu, lam=lam, sigma=sigma))
 
 
 # --- Exact expected loss on a noisy diagonal quadratic ------------------------------------------

@@ -26,33 +26,33 @@ def test_derivations_return_the_stated_formulas():
 
 
 def test_sgd_with_momentum_follows_the_mode_recurrence_exactly():
-    """adamedu.SGD(momentum=β) on a rotated quadratic = R^t applied to each eigen-coordinate."""
+    """adamedu.SGD(momentum=μ) on a rotated quadratic = R^t applied to each eigen-coordinate."""
     problem = IllConditionedQuadratic(condition_number=49.0, angle=0.5)
-    lr, beta, steps = 0.05, 0.7, 40
-    trace = adamedu.run(adamedu.SGD, problem, steps, lr=lr, momentum=beta)
+    lr, mu, steps = 0.05, 0.7, 40
+    trace = adamedu.run(adamedu.SGD, problem, steps, lr=lr, momentum=mu)
     values, vectors = momentum.eigenmodes(problem)
     np.testing.assert_allclose(values, [1.0, 49.0], rtol=1e-12)
     x = momentum.mode_errors(problem, trace.params)
     for i, lam in enumerate(values):
-        R = momentum.heavy_ball_matrix(lr, beta, lam)
+        R = momentum.heavy_ball_matrix(lr, mu, lam)
         state = np.array([0.0, x[0, i]])  # buffer y = 0 before the first step
         for t in range(1, steps + 1):
             state = R @ state
             assert state[1] == pytest.approx(x[t, i], rel=1e-9, abs=1e-12)
 
 
-@given(lr=st.floats(1e-3, 0.08), beta=st.floats(0.0, 0.98), lam=st.floats(0.5, 60.0))
-def test_mode_rate_is_the_spectral_radius(lr, beta, lam):
-    expected = max(abs(np.linalg.eigvals(momentum.heavy_ball_matrix(lr, beta, lam))))
-    assert momentum.heavy_ball_mode_rate(lr, beta, lam) == pytest.approx(expected, rel=1e-6, abs=1e-9)
+@given(lr=st.floats(1e-3, 0.08), mu=st.floats(0.0, 0.98), lam=st.floats(0.5, 60.0))
+def test_mode_rate_is_the_spectral_radius(lr, mu, lam):
+    expected = max(abs(np.linalg.eigvals(momentum.heavy_ball_matrix(lr, mu, lam))))
+    assert momentum.heavy_ball_mode_rate(lr, mu, lam) == pytest.approx(expected, rel=1e-6, abs=1e-9)
 
 
 @pytest.mark.parametrize("kappa", [4.0, 49.0, 1000.0])
 def test_no_grid_setting_beats_the_optimal_heavy_ball(kappa):
     lam = np.linspace(1.0, kappa, 400)  # the whole spectrum, so every λ in between counts
-    lr_star, beta_star, rate_star = momentum.optimal_heavy_ball(1.0, kappa)
+    lr_star, mu_star, rate_star = momentum.optimal_heavy_ball(1.0, kappa)
     # (a double root: rounding in the discriminant costs about 1e-8)
-    assert momentum.heavy_ball_rate(lr_star, beta_star, lam) == pytest.approx(rate_star, rel=1e-7)
+    assert momentum.heavy_ball_rate(lr_star, mu_star, lam) == pytest.approx(rate_star, rel=1e-7)
     best = min(momentum.heavy_ball_rate(a, b, lam)
                for a in np.linspace(0.05, 2.0, 160) * lr_star
                for b in np.linspace(0.0, 0.995, 200))
@@ -70,8 +70,8 @@ def test_no_learning_rate_beats_the_optimal_gradient_descent(kappa):
 
 def test_measured_decay_matches_the_optimal_rate():
     problem = IllConditionedQuadratic(condition_number=49.0, angle=np.pi / 6)
-    lr, beta, rate = momentum.optimal_heavy_ball(1.0, 49.0)
-    trace = adamedu.run(adamedu.SGD, problem, 400, lr=lr, momentum=beta, record=("params",))
+    lr, mu, rate = momentum.optimal_heavy_ball(1.0, 49.0)
+    trace = adamedu.run(adamedu.SGD, problem, 400, lr=lr, momentum=mu, record=("params",))
     err = np.linalg.norm(trace.params - problem.minimizer, axis=1)
     measured = (err[400] / err[200]) ** (1 / 200)
     # critical damping at both ends adds a factor t: (400/200)^(1/200) ≈ 1.0035
@@ -93,10 +93,10 @@ def test_damping_regimes_follow_critical_momentum():
 
 
 def test_stability_limit():
-    beta = 0.6
-    lam_edge = 2 * (1 + beta) / 0.1
-    assert momentum.heavy_ball_mode_rate(0.1, beta, lam_edge * 0.999) < 1
-    assert momentum.heavy_ball_mode_rate(0.1, beta, lam_edge * 1.001) > 1
+    mu = 0.6
+    lam_edge = 2 * (1 + mu) / 0.1
+    assert momentum.heavy_ball_mode_rate(0.1, mu, lam_edge * 0.999) < 1
+    assert momentum.heavy_ball_mode_rate(0.1, mu, lam_edge * 1.001) > 1
 
 
 def test_bad_input_is_refused():

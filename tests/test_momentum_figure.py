@@ -19,7 +19,7 @@ def check_momentum_figure(fig, v):
     lines = fig.handle.lines
     problem = IllConditionedQuadratic(**momentum_figure.PROBLEM)
     with np.errstate(over="ignore", invalid="ignore"):
-        trace = run(SGD, problem, momentum_figure.STEPS, on_nonfinite="stop", lr=v["lr"], momentum=v["beta"])
+        trace = run(SGD, problem, momentum_figure.STEPS, on_nonfinite="stop", lr=v["lr"], momentum=v["mu"])
     np.testing.assert_allclose(lines["path"].get_xydata(), trace.params, rtol=1e-12)
     _, vectors = np.linalg.eigh(problem.hessian)
     errors = np.abs(trace.params @ vectors)  # the minimizer is 0; |·| removes eigh's sign choice
@@ -31,16 +31,16 @@ def check_momentum_figure(fig, v):
         assert np.all(errors[finite, i] <= envelope[finite] * (1 + 1e-9))
         assert np.any(np.isclose(errors[finite, i], envelope[finite], rtol=1e-9))
     lam = np.asarray(lines["rate_hb"].get_xdata())
-    expected = [max(abs(np.linalg.eigvals(momentum.heavy_ball_matrix(v["lr"], v["beta"], x)))) for x in lam[::20]]
+    expected = [max(abs(np.linalg.eigvals(momentum.heavy_ball_matrix(v["lr"], v["mu"], x)))) for x in lam[::20]]
     np.testing.assert_allclose(lines["rate_hb"].get_ydata()[::20], expected, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(lines["rate_gd"].get_ydata(), np.abs(1 - v["lr"] * lam), rtol=1e-12)
     assert list(lines["mode1"].get_xdata()) == pytest.approx([49.0])
 
 
 def test_default_is_the_optimal_setting_and_converges_fastest():
-    lr, beta, rate = momentum.optimal_heavy_ball(1.0, 49.0)
+    lr, mu, rate = momentum.optimal_heavy_ball(1.0, 49.0)
     fig = momentum_figure.momentum_figure()
-    assert (fig.values["lr"], fig.values["beta"]) == (lr, beta) == (0.0625, 0.5625)
+    assert (fig.values["lr"], fig.values["mu"]) == (lr, mu) == (0.0625, 0.5625)
     check_momentum_figure(fig, fig.values)
     best = momentum_figure.momentum_data()["errors"][-1].max()
     for control in fig.controls:  # every other static setting ends farther from the minimum

@@ -60,7 +60,7 @@ def test_stationary_formulas_are_the_limits_of_the_recursion():
         curve = noise.expected_loss(lr, beta, [lam], sigma, 1.0, 3000)
         d = noise.derive_momentum_noise_ball()
         s = d.symbols
-        stationary = float(d.stationary.subs({s["alpha"]: lr, s["beta"]: beta, s["lam"]: lam, s["sigma"]: sigma}))
+        stationary = float(d.stationary.subs({s["alpha"]: lr, s["mu"]: beta, s["lam"]: lam, s["sigma"]: sigma}))
         assert curve[-1] == pytest.approx(0.5 * lam * stationary, rel=1e-9)
 
 
@@ -73,7 +73,7 @@ def test_ema_variance_matches_simulation():
     for t in range(1, 31):
         m = beta * m + (1 - beta) * rng.standard_normal(runs)
         m_hat = m / (1 - beta**t)
-        target = float(d.corrected_variance.subs({s["beta"]: beta, s["sigma"]: 1, s["t"]: t}))
+        target = float(d.corrected_variance.subs({s["mu"]: beta, s["sigma"]: 1, s["t"]: t}))
         # the sample variance of normal data has relative spread √(2/(n−1))
         assert abs(m_hat.var() / target - 1) < 5 * np.sqrt(2 / (runs - 1))
 
