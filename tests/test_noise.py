@@ -73,7 +73,7 @@ def test_ema_variance_matches_simulation():
     for t in range(1, 31):
         m = beta * m + (1 - beta) * rng.standard_normal(runs)
         m_hat = m / (1 - beta**t)
-        target = float(d.corrected_variance.subs({s["mu"]: beta, s["sigma"]: 1, s["t"]: t}))
+        target = float(d.corrected_variance.subs({s["beta"]: beta, s["sigma"]: 1, s["t"]: t}))
         # the sample variance of normal data has relative spread √(2/(n−1))
         assert abs(m_hat.var() / target - 1) < 5 * np.sqrt(2 / (runs - 1))
 
