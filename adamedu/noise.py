@@ -179,7 +179,7 @@ def derive_ema_noise() -> EmaNoise:
     t = sp.Symbol("t", integer=True, positive=True)
     j = sp.Symbol("j", integer=True, nonnegative=True)
     # m_t = Σ_{j<t} (1 − β)β^j ξ_{t−j}: independent terms, so the variances add.
-    variance = _drop_piecewise(sp.Sum((1 - beta) ** 2 * beta ** (2 * j) * sigma**2, (j, 0, t - 1)))
+    variance = (1 - beta) ** 2 * sigma**2 * _drop_piecewise(sp.Sum(beta ** (2 * j), (j, 0, t - 1)))
     expected = sigma**2 * (1 - beta) * (1 - beta ** (2 * t)) / (1 + beta)
     require(_zero(variance - expected), "Var(m_t) = sigma^2 (1 - beta)(1 - beta^(2t))/(1 + beta)")
     stationary = sigma**2 * (1 - beta) / (1 + beta)
@@ -189,7 +189,7 @@ def derive_ema_noise() -> EmaNoise:
     require(_zero(corrected - corrected_expected), "variance of the bias-corrected average")
     require(_zero(corrected_expected.subs(t, 1) - sigma**2), "at t = 1 the corrected average is g_1")
     # The infinite sum converges for beta < 1: keep SymPy's convergent branch.
-    lag = sp.Sum((1 - beta) * beta**j * j, (j, 0, sp.oo)).doit().replace(
+    lag = (1 - beta) * sp.Sum(beta**j * j, (j, 0, sp.oo)).doit().replace(
         lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])
     require(_zero(lag - beta / (1 - beta)), "mean age beta/(1 - beta)")
     return EmaNoise(variance=expected, stationary=stationary, corrected_variance=corrected_expected,

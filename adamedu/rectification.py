@@ -78,9 +78,9 @@ def derive_sma_length() -> SmaLength:
     beta = sp.Symbol("beta_2", positive=True)
     t = sp.Symbol("t", integer=True, positive=True)
     j = sp.Symbol("j", integer=True, nonnegative=True)
-    weights = sp.Sum((1 - beta) * beta**j, (j, 0, t - 1)).doit()
-    require(_zero(_generic(weights) - (1 - beta**t)), "the weights sum to 1 - beta2^t")
-    age = sp.simplify(_generic(sp.Sum((1 - beta) * beta**j * j, (j, 0, t - 1)).doit()) / (1 - beta**t))
+    weights = (1 - beta) * _generic(sp.Sum(beta**j, (j, 0, t - 1)).doit())
+    require(_zero(weights - (1 - beta**t)), "the weights sum to 1 - beta2^t")
+    age = sp.simplify((1 - beta) * _generic(sp.Sum(beta**j * j, (j, 0, t - 1)).doit()) / (1 - beta**t))
     age_expected = beta / (1 - beta) - t * beta**t / (1 - beta**t)
     require(_zero(age - age_expected), "mean age beta2/(1 - beta2) - t beta2^t/(1 - beta2^t)")
     # A simple average of the last rho values has ages 0..rho-1, mean (rho - 1)/2.
