@@ -2,12 +2,12 @@
 
 Sliders for the learning rate α and the momentum μ move three panels:
 
-1. the iterates of ``SGD(lr=α, momentum=μ)`` on the contours of a rotated quadratic with
+1. (top left) the iterates of ``SGD(lr=α, momentum=μ)`` on the contours of a rotated quadratic with
    eigenvalues 1 and 49 (κ = 49, so that √κ = 7 and the best parameters are round numbers), with
    the two eigen-directions drawn through the minimum;
-2. the error in each eigen-direction, |x_{t,i}|, against the step, with the rate ρ_i^t that the
+2. (bottom) the error in each eigen-direction, |x_{t,i}|, against the step, with the rate ρ_i^t that the
    theory predicts for that mode (dotted);
-3. the rate of a mode as a function of its eigenvalue λ, for heavy ball at (α, μ) and for gradient
+3. (top right) the rate of a mode as a function of its eigenvalue λ, for heavy ball at (α, μ) and for gradient
    descent at the same α, with the two eigenvalues of the ravine marked.
 
 The numbers come from :func:`adamedu.trace.run` and :mod:`adamedu.momentum`; :func:`draw` and
@@ -84,10 +84,11 @@ def momentum_data(lr=0.0625, mu=0.5625, steps=STEPS):
 
 
 def draw(data) -> FigureHandle:
-    """Three panels: path on the contours, error per eigen-direction, rate against eigenvalue."""
-    fig = Figure(figsize=(9.6, 3.3), dpi=100)
-    axes = [fig.add_axes(box) for box in ((0.065, 0.15, 0.26, 0.72), (0.40, 0.15, 0.265, 0.72),
-                                          (0.73, 0.15, 0.26, 0.72))]
+    """Three panels: path on the contours, rate against eigenvalue, error per eigen-direction."""
+    # Two rows (path and rates on top, the modes below): narrow enough to stay legible on a phone.
+    fig = Figure(figsize=(7.2, 6.0), dpi=100)
+    axes = [fig.add_axes(box) for box in ((0.085, 0.57, 0.40, 0.37), (0.085, 0.08, 0.895, 0.36),
+                                          (0.585, 0.57, 0.395, 0.37))]
     h = FigureHandle(fig, axes)
     ax = axes[0]
     contour_panel(ax, data["loss"], XLIM, YLIM)
@@ -159,9 +160,9 @@ def momentum_figure() -> InteractiveFigure:
         momentum_data, draw, update,
         alt=lambda v: (f"Heavy-ball momentum with learning rate {v['lr']:g} and momentum "
                        f"{v['mu']:g} on a ravine rotated by 30 degrees with eigenvalues 1 "
-                       "and 49. Left: the iterates on the contour lines, with the two "
-                       "eigen-directions dotted. Middle: the error along each eigen-direction "
-                       "against the step on a log scale, with the predicted rate as dotted lines. "
-                       "Right: the rate per step of a mode against its eigenvalue for heavy ball "
-                       "and for gradient descent at the same learning rate; dots mark the two "
-                       "eigenvalues of the ravine."))
+                       "and 49. Top left: the iterates on the contour lines, with the two "
+                       "eigen-directions dotted. Top right: the rate per step of a mode against its "
+                       "eigenvalue for heavy ball and for gradient descent at the same learning "
+                       "rate; dots mark the two eigenvalues of the ravine. Bottom: the error along "
+                       "each eigen-direction against the step on a log scale, with the predicted "
+                       "rate as dotted lines."))
