@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from adamedu.claims import require
+from adamedu.claims import is_zero, require
 
 __all__ = [
     "Decoupling",
@@ -50,12 +50,6 @@ __all__ = [
     "mode_errors",
 ]
 
-
-def _zero(expr) -> bool:
-    """Whether ``expr`` (an expression or a matrix) simplifies to exactly zero."""
-    if isinstance(expr, sp.MatrixBase):
-        return all(sp.simplify(entry) == 0 for entry in expr)
-    return sp.simplify(expr) == 0
 
 
 # --- The eigen-decomposition ------------------------------------------------------------------
@@ -84,14 +78,14 @@ def derive_decoupling() -> Decoupling:
     alpha, mu, lam1, lam2 = sp.symbols("alpha mu lambda_1 lambda_2", positive=True)
     phi = sp.Symbol("phi", real=True)
     Q = sp.Matrix([[sp.cos(phi), -sp.sin(phi)], [sp.sin(phi), sp.cos(phi)]])
-    require(_zero(Q.T * Q - sp.eye(2)), "the rotation Q is orthogonal")
+    require(is_zero(Q.T * Q - sp.eye(2)), "the rotation Q is orthogonal")
     Lam = sp.diag(lam1, lam2)
     A = Q * Lam * Q.T
     I2 = sp.eye(2)
 
     gd = I2 - alpha * A
     gd_eig = sp.simplify(Q.T * gd * Q)
-    require(_zero(gd_eig - sp.diag(1 - alpha * lam1, 1 - alpha * lam2)),
+    require(is_zero(gd_eig - sp.diag(1 - alpha * lam1, 1 - alpha * lam2)),
             "Q^T (I - alpha A) Q = diag(1 - alpha lambda_i)")
 
     # Heavy ball on the state (b, e), e = θ − θ*: b' = μb + Ae, e' = e − αb' = −αμb + (I − αA)e.
@@ -102,7 +96,7 @@ def derive_decoupling() -> Decoupling:
     P = sp.Matrix([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
     hb_eig = sp.simplify(P * hb_rotated * P.T)
     blocks = sp.diag(*(sp.Matrix([[mu, lam], [-alpha * mu, 1 - alpha * lam]]) for lam in (lam1, lam2)))
-    require(_zero(hb_eig - blocks), "heavy ball is block-diagonal in the eigenbasis")
+    require(is_zero(hb_eig - blocks), "heavy ball is block-diagonal in the eigenbasis")
     return Decoupling(hessian=A, gd_matrix=gd, gd_matrix_eigenbasis=gd_eig, heavy_ball_matrix=hb,
                       heavy_ball_matrix_eigenbasis=hb_eig,
                       symbols=dict(alpha=alpha, mu=mu, lam1=lam1, lam2=lam2, phi=phi, Q=Q))
@@ -137,9 +131,9 @@ def derive_gradient_descent() -> GradientDescentRate:
     require(sp.diff(slow, alpha).is_negative and sp.diff(fast, alpha).is_positive,
             "the slow mode's factor falls and the fast mode's rises with alpha")
     (alpha_star,) = sp.solve(sp.Eq(slow, fast), alpha)
-    require(_zero(alpha_star - 2 / (lam1 + lamn)), "alpha* = 2/(lambda_1 + lambda_n)")
+    require(is_zero(alpha_star - 2 / (lam1 + lamn)), "alpha* = 2/(lambda_1 + lambda_n)")
     rate = sp.simplify(slow.subs(alpha, alpha_star).subs(lamn, kappa * lam1))
-    require(_zero(rate - (kappa - 1) / (kappa + 1)), "rate = (kappa - 1)/(kappa + 1)")
+    require(is_zero(rate - (kappa - 1) / (kappa + 1)), "rate = (kappa - 1)/(kappa + 1)")
     e_fold = sp.limit(-1 / sp.log(rate) / kappa, kappa, sp.oo)
     require(e_fold == sp.Rational(1, 2), "about kappa/2 steps per e-fold")
     return GradientDescentRate(mode_factor=factor, optimal_lr=alpha_star, optimal_rate=rate,
@@ -192,16 +186,16 @@ def derive_heavy_ball() -> HeavyBall:
     dec = derive_decoupling()
     block = dec.heavy_ball_matrix_eigenbasis[:2, :2].subs(
         {dec.symbols["alpha"]: alpha, dec.symbols["mu"]: mu, dec.symbols["lam1"]: lam})
-    require(_zero(block - R), "R is the eigenmode block of heavy ball")
+    require(is_zero(block - R), "R is the eigenmode block of heavy ball")
 
     poly = sp.expand(R.charpoly(sigma).as_expr())
-    require(_zero(poly - (sigma**2 - (1 + mu - alpha * lam) * sigma + mu)),
+    require(is_zero(poly - (sigma**2 - (1 + mu - alpha * lam) * sigma + mu)),
             "characteristic polynomial sigma^2 - (1 + mu - alpha lambda) sigma + mu")
     roots = tuple(sp.solve(poly, sigma))
     require(len(roots) == 2, "two roots")
-    require(_zero(roots[0] * roots[1] - mu) and _zero(R.det() - mu), "the roots multiply to mu")
+    require(is_zero(roots[0] * roots[1] - mu) and is_zero(R.det() - mu), "the roots multiply to mu")
     disc = sp.discriminant(poly, sigma)
-    require(_zero(disc - ((1 + mu - alpha * lam) ** 2 - 4 * mu)), "discriminant")
+    require(is_zero(disc - ((1 + mu - alpha * lam) ** 2 - 4 * mu)), "discriminant")
     # Complex roots are conjugate, so each has modulus² = their product = μ.
     modulus = sp.sqrt(mu)
 
@@ -213,13 +207,13 @@ def derive_heavy_ball() -> HeavyBall:
             "the discriminant vanishes at mu = (1 -+ sqrt(alpha lambda))^2")
     critical_mu = (1 - s) ** 2
     double_root = sp.simplify(((1 + mu - alpha * lam) / 2).subs(alpha, s**2 / lam).subs(mu, critical_mu))
-    require(_zero(double_root - (1 - s)), "critical damping: the double root is 1 - sqrt(alpha lambda)")
-    require(_zero(double_root**2 - critical_mu), "... which equals sqrt(mu)")
+    require(is_zero(double_root - (1 - s)), "critical damping: the double root is 1 - sqrt(alpha lambda)")
+    require(is_zero(double_root**2 - critical_mu), "... which equals sqrt(mu)")
 
     # Stability (Jury's test for a monic quadratic with constant term μ < 1): p(1) > 0 and p(−1) > 0.
-    require(_zero(poly.subs(sigma, 1) - alpha * lam), "p(1) = alpha lambda > 0")
+    require(is_zero(poly.subs(sigma, 1) - alpha * lam), "p(1) = alpha lambda > 0")
     p_minus = sp.expand(poly.subs(sigma, -1))
-    require(_zero(p_minus - (2 + 2 * mu - alpha * lam)), "p(-1) = 2(1 + mu) - alpha lambda")
+    require(is_zero(p_minus - (2 + 2 * mu - alpha * lam)), "p(-1) = 2(1 + mu) - alpha lambda")
 
     # The best (α, μ): every rate is at least √μ (the larger of two roots whose product is μ), and
     # it equals √μ exactly for the modes in the complex (or critical) band
@@ -229,22 +223,22 @@ def derive_heavy_ball() -> HeavyBall:
     sol = sp.solve([sp.Eq(ra * sp.sqrt(lam1), 1 - rb), sp.Eq(ra * sp.sqrt(lamn), 1 + rb)], [ra, rb], dict=True)
     require(len(sol) == 1, "one solution for (sqrt(alpha), sqrt(mu))")
     alpha_star = sp.simplify(sol[0][ra] ** 2)
-    require(_zero(alpha_star - (2 / (sp.sqrt(lam1) + sp.sqrt(lamn))) ** 2),
+    require(is_zero(alpha_star - (2 / (sp.sqrt(lam1) + sp.sqrt(lamn))) ** 2),
             "alpha* = (2/(sqrt(lambda_1) + sqrt(lambda_n)))^2")
     in_kappa = {lamn: kappa * lam1}
     rate = sp.simplify(sol[0][rb].subs(in_kappa))
     target_rate = (sp.sqrt(kappa) - 1) / (sp.sqrt(kappa) + 1)
-    require(_zero(rate - target_rate), "rate = (sqrt(kappa) - 1)/(sqrt(kappa) + 1)")
+    require(is_zero(rate - target_rate), "rate = (sqrt(kappa) - 1)/(sqrt(kappa) + 1)")
     mu_star = target_rate**2
     # At (α*, μ*) both ends are exactly critically damped.
     for end in (lam1, kappa * lam1):
         d = disc.subs({alpha: alpha_star.subs(in_kappa), mu: mu_star, lam: end})
-        require(_zero(d), "both ends of the spectrum are critically damped at the optimum")
+        require(is_zero(d), "both ends of the spectrum are critically damped at the optimum")
     # Heavy ball beats the best gradient descent for every κ > 1: the difference of the rates
     # is 2√κ(√κ − 1)/((κ + 1)(√κ + 1)) > 0.
     gd_rate = derive_gradient_descent().optimal_rate.subs(derive_gradient_descent().symbols["kappa"], kappa)
     gap = sp.factor(sp.simplify(gd_rate - target_rate))
-    require(_zero(gap - 2 * sp.sqrt(kappa) * (sp.sqrt(kappa) - 1) / ((kappa + 1) * (sp.sqrt(kappa) + 1))),
+    require(is_zero(gap - 2 * sp.sqrt(kappa) * (sp.sqrt(kappa) - 1) / ((kappa + 1) * (sp.sqrt(kappa) + 1))),
             "the rate gap to gradient descent")
     e_fold = sp.limit(-1 / sp.log(target_rate) / sp.sqrt(kappa), kappa, sp.oo)
     require(e_fold == sp.Rational(1, 2), "about sqrt(kappa)/2 steps per e-fold")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from adamedu.claims import require
+from adamedu.claims import is_zero, require
 from adamedu.problems import Problem
 
 __all__ = [
@@ -38,9 +38,6 @@ __all__ = [
     "HeavyBallCounterexample",
 ]
 
-
-def _zero(expr) -> bool:
-    return sp.simplify(expr) == 0
 
 
 @dataclass(frozen=True)
@@ -72,8 +69,8 @@ def derive_lookahead_equivalence() -> Lookahead:
     b_prev = -v_prev / alpha
     b = mu * b_prev + G  # the gradient PyTorch evaluates is at its own parameters phi_{t-1}
     phi = phi_prev - alpha * (G + mu * b)
-    require(_zero(b - (-v / alpha)), "the buffer is -v/alpha after the step too")
-    require(_zero(phi - (theta + mu * v)), "the parameters are the look-ahead point after the step too")
+    require(is_zero(b - (-v / alpha)), "the buffer is -v/alpha after the step too")
+    require(is_zero(phi - (theta + mu * v)), "the parameters are the look-ahead point after the step too")
     B, Phi = sp.symbols(r"b_{t-1} \varphi_{t-1}", real=True)
     return Lookahead(
         sutskever_velocity=v,
@@ -112,20 +109,20 @@ def derive_nesterov_quadratic() -> NesterovQuadratic:
     M = sp.Matrix([[mu, lam], [-alpha * mu**2, 1 - alpha * lam - alpha * mu * lam]])
     poly = sp.expand(M.charpoly(sigma).as_expr())
     target = sp.expand(sigma**2 - (1 + mu) * (1 - alpha * lam) * sigma + mu * (1 - alpha * lam))
-    require(_zero(poly - target), "Nesterov's characteristic polynomial")
+    require(is_zero(poly - target), "Nesterov's characteristic polynomial")
     # Standard parameters for eigenvalues in [λn/κ, λn]: α = 1/λn, μ = (√κ − 1)/(√κ + 1). With
     # q = 1 − αλ in [0, 1 − 1/κ] the polynomial is σ² − (1 + μ)qσ + μq, whose discriminant
     # q((1 + μ)²q − 4μ) is ≤ 0 exactly for q ≤ 4μ/(1 + μ)², which equals 1 − 1/κ.
     mu_std = (sp.sqrt(kappa) - 1) / (sp.sqrt(kappa) + 1)
-    require(_zero(4 * mu_std / (1 + mu_std) ** 2 - (1 - 1 / kappa)),
+    require(is_zero(4 * mu_std / (1 + mu_std) ** 2 - (1 - 1 / kappa)),
             "4 mu/(1 + mu)^2 = 1 - 1/kappa: every mode is complex or critical")
     # Then |σ|² = μq, largest at the slowest mode q = 1 − 1/κ, where it is (1 − 1/√κ)².
     rate = sp.sqrt(sp.simplify(mu_std * (1 - 1 / kappa)))
     rate = sp.simplify(rate)
-    require(_zero(rate**2 - (1 - 1 / sp.sqrt(kappa)) ** 2), "rate = 1 - 1/sqrt(kappa)")
+    require(is_zero(rate**2 - (1 - 1 / sp.sqrt(kappa)) ** 2), "rate = 1 - 1/sqrt(kappa)")
     hb_rate = (sp.sqrt(kappa) - 1) / (sp.sqrt(kappa) + 1)
     gap = sp.simplify((1 - 1 / sp.sqrt(kappa)) - hb_rate)
-    require(_zero(gap - (sp.sqrt(kappa) - 1) / (sp.sqrt(kappa) * (sp.sqrt(kappa) + 1))),
+    require(is_zero(gap - (sp.sqrt(kappa) - 1) / (sp.sqrt(kappa) * (sp.sqrt(kappa) + 1))),
             "the gap to heavy ball is (sqrt(kappa) - 1)/(sqrt(kappa)(sqrt(kappa) + 1)) >= 0")
     return NesterovQuadratic(matrix=M, characteristic_polynomial=target, standard_lr=1 / sp.Symbol("lambda_n"),
                              standard_momentum=mu_std, rate=1 - 1 / sp.sqrt(kappa), heavy_ball_gap=gap,
@@ -209,11 +206,11 @@ def derive_nadam_direction() -> NadamDirection:
     lookahead = (b1 * m + (1 - b1) * g) / (1 - b1 ** (t + 1))
     diff = sp.simplify(nadam - lookahead)
     expected = (1 - b1) * g * (1 / (1 - b1**t) - 1 / (1 - b1 ** (t + 1)))
-    require(_zero(diff - expected), "NAdam differs from the look-ahead only in the g_t term's correction")
+    require(is_zero(diff - expected), "NAdam differs from the look-ahead only in the g_t term's correction")
     long_run = b1 * m + (1 - b1) * g
     for expr in (nadam, lookahead):
         limit = expr.subs(b1**t, 0).subs(b1 ** (t + 1), 0)
-        require(_zero(sp.expand(limit) - sp.expand(long_run)), "both tend to beta1 m_t + (1 - beta1) g_t")
+        require(is_zero(sp.expand(limit) - sp.expand(long_run)), "both tend to beta1 m_t + (1 - beta1) g_t")
     return NadamDirection(nadam=nadam, lookahead=lookahead, difference=expected, long_run=long_run,
                           symbols=dict(beta1=b1, t=t, g=g, m=m))
 

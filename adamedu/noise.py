@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from adamedu.claims import require
+from adamedu.claims import generic_branch, is_zero, require
 
 __all__ = [
     "MinibatchVariance",
@@ -42,13 +42,6 @@ __all__ = [
 ]
 
 
-def _zero(expr) -> bool:
-    return sp.simplify(expr) == 0
-
-
-def _drop_piecewise(expr):
-    """Keep the generic branch of SymPy's geometric sums (the ratio is not 1 here)."""
-    return expr.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[-1][0]).doit()
 
 
 # --- Minibatches ----------------------------------------------------------------------------------
@@ -84,10 +77,10 @@ def derive_minibatch_variance() -> MinibatchVariance:
     sum_d2 = N * s1**2
     variance = sp.simplify((var_I * sum_d2 + cov_I * (-sum_d2)) / B**2)
     factor = (N - B) / (N - 1)
-    require(_zero(variance - s1**2 / B * factor), "Var(g_B) = sigma_1^2/B (N - B)/(N - 1)")
-    require(_zero(variance.subs(B, 1) - s1**2), "one example: the per-example variance")
-    require(_zero(variance.subs(B, N)), "the full batch has no noise")
-    require(_zero(sp.limit(variance * B, N, sp.oo) - s1**2), "sampling from a huge set: sigma_1^2/B")
+    require(is_zero(variance - s1**2 / B * factor), "Var(g_B) = sigma_1^2/B (N - B)/(N - 1)")
+    require(is_zero(variance.subs(B, 1) - s1**2), "one example: the per-example variance")
+    require(is_zero(variance.subs(B, N)), "the full batch has no noise")
+    require(is_zero(sp.limit(variance * B, N, sp.oo) - s1**2), "sampling from a huge set: sigma_1^2/B")
     return MinibatchVariance(mean_weight=p / B, variance=variance, finite_population_factor=factor,
                              symbols=dict(N=N, B=B, sigma1=s1))
 
@@ -142,13 +135,13 @@ def derive_sgd_noise_ball() -> NoiseBall:
     def closed(n):
         return r**n * x0**2 + alpha**2 * sigma**2 * (1 - r**n) / (1 - r)
 
-    require(_zero(closed(0) - x0**2), "E[x_0^2] = x_0^2")
-    require(_zero(closed(k + 1) - (r * closed(k) + alpha**2 * sigma**2)), "the closed form solves the recursion")
+    require(is_zero(closed(0) - x0**2), "E[x_0^2] = x_0^2")
+    require(is_zero(closed(k + 1) - (r * closed(k) + alpha**2 * sigma**2)), "the closed form solves the recursion")
     stationary = sp.simplify(alpha**2 * sigma**2 / (1 - r))
-    require(_zero(stationary - alpha * sigma**2 / (lam * (2 - alpha * lam))), "stationary E[x^2]")
+    require(is_zero(stationary - alpha * sigma**2 / (lam * (2 - alpha * lam))), "stationary E[x^2]")
     loss = sp.simplify(lam * stationary / 2)
-    require(_zero(loss - alpha * sigma**2 / (2 * (2 - alpha * lam))), "stationary E[f]")
-    require(_zero(sp.series(loss, alpha, 0, 2).removeO() - alpha * sigma**2 / 4),
+    require(is_zero(loss - alpha * sigma**2 / (2 * (2 - alpha * lam))), "stationary E[f]")
+    require(is_zero(sp.series(loss, alpha, 0, 2).removeO() - alpha * sigma**2 / 4),
             "to first order the floor is alpha sigma^2/4")
     return NoiseBall(second_moment=closed(k), stationary=stationary, stationary_loss=loss,
                      symbols=dict(alpha=alpha, lam=lam, sigma=sigma, x0=x0, k=k))
@@ -179,19 +172,18 @@ def derive_ema_noise() -> EmaNoise:
     t = sp.Symbol("t", integer=True, positive=True)
     j = sp.Symbol("j", integer=True, nonnegative=True)
     # m_t = Σ_{j<t} (1 − β)β^j ξ_{t−j}: independent terms, so the variances add.
-    variance = (1 - beta) ** 2 * sigma**2 * _drop_piecewise(sp.Sum(beta ** (2 * j), (j, 0, t - 1)))
+    variance = (1 - beta) ** 2 * sigma**2 * generic_branch(sp.Sum(beta ** (2 * j), (j, 0, t - 1)).doit())
     expected = sigma**2 * (1 - beta) * (1 - beta ** (2 * t)) / (1 + beta)
-    require(_zero(variance - expected), "Var(m_t) = sigma^2 (1 - beta)(1 - beta^(2t))/(1 + beta)")
+    require(is_zero(variance - expected), "Var(m_t) = sigma^2 (1 - beta)(1 - beta^(2t))/(1 + beta)")
     stationary = sigma**2 * (1 - beta) / (1 + beta)
-    require(_zero(expected.subs(beta ** (2 * t), 0) - stationary), "stationary variance")
+    require(is_zero(expected.subs(beta ** (2 * t), 0) - stationary), "stationary variance")
     corrected = sp.simplify(expected / (1 - beta**t) ** 2)
     corrected_expected = sigma**2 * (1 - beta) * (1 + beta**t) / ((1 + beta) * (1 - beta**t))
-    require(_zero(corrected - corrected_expected), "variance of the bias-corrected average")
-    require(_zero(corrected_expected.subs(t, 1) - sigma**2), "at t = 1 the corrected average is g_1")
+    require(is_zero(corrected - corrected_expected), "variance of the bias-corrected average")
+    require(is_zero(corrected_expected.subs(t, 1) - sigma**2), "at t = 1 the corrected average is g_1")
     # The infinite sum converges for beta < 1: keep SymPy's convergent branch.
-    lag = (1 - beta) * sp.Sum(beta**j * j, (j, 0, sp.oo)).doit().replace(
-        lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])
-    require(_zero(lag - beta / (1 - beta)), "mean age beta/(1 - beta)")
+    lag = (1 - beta) * generic_branch(sp.Sum(beta**j * j, (j, 0, sp.oo)).doit())
+    require(is_zero(lag - beta / (1 - beta)), "mean age beta/(1 - beta)")
     return EmaNoise(variance=expected, stationary=stationary, corrected_variance=corrected_expected,
                     lag=beta / (1 - beta), symbols=dict(beta=beta, sigma=sigma, t=t))
 
@@ -225,20 +217,20 @@ def derive_momentum_noise_ball() -> MomentumNoiseBall:
     require(len(sol) == 1, "one stationary covariance")
     var_x = sp.factor(sp.simplify(sol[0][pxx]))
     expected = alpha * sigma**2 * (1 + mu) / (lam * (1 - mu) * (2 * (1 + mu) - alpha * lam))
-    require(_zero(var_x - expected), "heavy ball's stationary E[x^2]")
-    require(_zero(expected.subs(mu, 0) - derive_sgd_noise_ball().stationary.subs(
+    require(is_zero(var_x - expected), "heavy ball's stationary E[x^2]")
+    require(is_zero(expected.subs(mu, 0) - derive_sgd_noise_ball().stationary.subs(
         {derive_sgd_noise_ball().symbols[k]: v for k, v in (("alpha", alpha), ("lam", lam), ("sigma", sigma))})),
         "mu = 0 gives SGD's noise ball")
     a_eff = alpha / (1 - mu)
     sgd = sp.simplify(a_eff * sigma**2 / (lam * (2 - a_eff * lam)))
-    require(_zero(sgd - alpha * sigma**2 / (lam * (2 * (1 - mu) - alpha * lam))), "SGD at alpha/(1 - mu)")
+    require(is_zero(sgd - alpha * sigma**2 / (lam * (2 * (1 - mu) - alpha * lam))), "SGD at alpha/(1 - mu)")
     first = alpha * sigma**2 / (2 * lam * (1 - mu))
     for expr in (expected, sgd):
-        require(_zero(sp.series(expr, alpha, 0, 2).removeO() - first), "same first-order term")
+        require(is_zero(sp.series(expr, alpha, 0, 2).removeO() - first), "same first-order term")
     diff = sp.factor(sp.simplify(sgd - expected))
     lead = sp.series(diff, alpha, 0, 3).removeO()
     expected_lead = alpha**2 * sigma**2 * mu / (2 * (1 - mu) ** 2 * (1 + mu))
-    require(_zero(lead - expected_lead), "the difference starts at second order in alpha, with a positive sign")
+    require(is_zero(lead - expected_lead), "the difference starts at second order in alpha, with a positive sign")
     return MomentumNoiseBall(stationary=expected, sgd_same_effective_step=sgd, first_order=first,
                              difference=diff, symbols=dict(alpha=alpha, mu=mu, lam=lam, sigma=sigma))
 

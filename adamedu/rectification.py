@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from adamedu.claims import require
+from adamedu.claims import generic_branch, is_zero, require
 
 __all__ = [
     "SmaLength",
@@ -49,14 +49,6 @@ __all__ = [
 TORCH_THRESHOLD = 5.0
 
 
-def _zero(expr) -> bool:
-    return sp.simplify(expr) == 0
-
-
-def _generic(expr):
-    """The β ≠ 1 branch of SymPy's geometric sums."""
-    return expr.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[-1][0]
-                        if not isinstance(e.args[-1][0], sp.Sum) else e.args[0][0])
 
 
 @dataclass(frozen=True)
@@ -78,17 +70,17 @@ def derive_sma_length() -> SmaLength:
     beta = sp.Symbol("beta_2", positive=True)
     t = sp.Symbol("t", integer=True, positive=True)
     j = sp.Symbol("j", integer=True, nonnegative=True)
-    weights = (1 - beta) * _generic(sp.Sum(beta**j, (j, 0, t - 1)).doit())
-    require(_zero(weights - (1 - beta**t)), "the weights sum to 1 - beta2^t")
-    age = sp.simplify((1 - beta) * _generic(sp.Sum(beta**j * j, (j, 0, t - 1)).doit()) / (1 - beta**t))
+    weights = (1 - beta) * generic_branch(sp.Sum(beta**j, (j, 0, t - 1)).doit())
+    require(is_zero(weights - (1 - beta**t)), "the weights sum to 1 - beta2^t")
+    age = sp.simplify((1 - beta) * generic_branch(sp.Sum(beta**j * j, (j, 0, t - 1)).doit()) / (1 - beta**t))
     age_expected = beta / (1 - beta) - t * beta**t / (1 - beta**t)
-    require(_zero(age - age_expected), "mean age beta2/(1 - beta2) - t beta2^t/(1 - beta2^t)")
+    require(is_zero(age - age_expected), "mean age beta2/(1 - beta2) - t beta2^t/(1 - beta2^t)")
     # A simple average of the last rho values has ages 0..rho-1, mean (rho - 1)/2.
     rho = sp.Symbol("rho", positive=True)
     (rho_t,) = sp.solve(sp.Eq((rho - 1) / 2, age_expected), rho)
     rho_inf = 2 / (1 - beta) - 1
-    require(_zero(rho_t - (rho_inf - 2 * t * beta**t / (1 - beta**t))), "rho_t = rho_inf - 2 t b^t/(1 - b^t)")
-    require(_zero(rho_t.subs(t, 1) - 1), "one gradient at t = 1")
+    require(is_zero(rho_t - (rho_inf - 2 * t * beta**t / (1 - beta**t))), "rho_t = rho_inf - 2 t b^t/(1 - b^t)")
+    require(is_zero(rho_t.subs(t, 1) - 1), "one gradient at t = 1")
     rho_t = rho_inf - 2 * t * beta**t / (1 - beta**t)  # the form PyTorch and the paper write
     return SmaLength(ema_mean_age=age_expected, rho_t=rho_t, rho_inf=rho_inf, symbols=dict(beta2=beta, t=t))
 
@@ -121,28 +113,28 @@ def derive_rectification() -> Rectification:
     density = x ** (rho / 2 - 1) * sp.exp(-x / 2) / (2 ** (rho / 2) * sp.gamma(rho / 2))
     a = sp.Symbol("a", positive=True)  # a = rho/2 + s > 0
     integral = sp.integrate(x ** (a - 1) * sp.exp(-x / 2), (x, 0, sp.oo))
-    require(_zero(integral - 2**a * sp.gamma(a)), "the Gamma integral")
+    require(is_zero(integral - 2**a * sp.gamma(a)), "the Gamma integral")
     moment = sp.gammasimp(2 ** (rho / 2 + s) * sp.gamma(rho / 2 + s) / (2 ** (rho / 2) * sp.gamma(rho / 2)))
-    require(_zero(sp.gammasimp(moment.subs(s, 1)) - rho), "E[X] = rho")
+    require(is_zero(sp.gammasimp(moment.subs(s, 1)) - rho), "E[X] = rho")
 
     def E_X(power):
         return sp.gammasimp(moment.subs(s, power))
 
     # v̂ = σ²X/ρ, ψ² = 1/v̂ = ρ/(σ²X).
     mean_sq = sp.simplify(rho / sigma**2 * E_X(-1))
-    require(_zero(mean_sq - rho / ((rho - 2) * sigma**2)), "E[psi^2] = rho/((rho - 2) sigma^2)")
+    require(is_zero(mean_sq - rho / ((rho - 2) * sigma**2)), "E[psi^2] = rho/((rho - 2) sigma^2)")
     var_sq = sp.simplify((rho / sigma**2) ** 2 * E_X(-2) - mean_sq**2)
-    require(_zero(var_sq - 2 * rho**2 / ((rho - 2) ** 2 * (rho - 4) * sigma**4)), "Var[psi^2]")
+    require(is_zero(var_sq - 2 * rho**2 / ((rho - 2) ** 2 * (rho - 4) * sigma**4)), "Var[psi^2]")
     # Delta method for ψ = √(ψ²): Var[ψ] ≈ (d√u/du)² Var[ψ²] at u = E[ψ²], i.e. Var[ψ²]/(4E[ψ²]).
     u = sp.Symbol("u", positive=True)
     approx = sp.simplify(sp.diff(sp.sqrt(u), u).subs(u, mean_sq) ** 2 * var_sq)
-    require(_zero(approx - rho / (2 * (rho - 2) * (rho - 4) * sigma**2)), "Var[psi] ~ rho/(2(rho-2)(rho-4) sigma^2)")
+    require(is_zero(approx - rho / (2 * (rho - 2) * (rho - 4) * sigma**2)), "Var[psi] ~ rho/(2(rho-2)(rho-4) sigma^2)")
     mean_psi = sp.sqrt(rho) / sigma * E_X(-sp.Rational(1, 2))
     exact = mean_sq - mean_psi**2
     r = sp.sqrt(approx.subs(rho, rho_inf) / approx)
     torch_r = sp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
-    require(_zero(r**2 - torch_r**2), "r_t is PyTorch's rectification term")
-    require(_zero(sp.limit(approx * rho, rho, sp.oo) - 1 / (2 * sigma**2)), "Var[psi] ~ 1/(2 rho sigma^2)")
+    require(is_zero(r**2 - torch_r**2), "r_t is PyTorch's rectification term")
+    require(is_zero(sp.limit(approx * rho, rho, sp.oo) - 1 / (2 * sigma**2)), "Var[psi] ~ 1/(2 rho sigma^2)")
     return Rectification(moment=moment, mean_psi_squared=mean_sq, variance_psi_squared=var_sq,
                          approximate_variance=approx, exact_variance=exact, rectification=torch_r,
                          symbols=dict(rho=rho, rho_inf=rho_inf, sigma=sigma, s=s))
