@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike
 __all__ = [
     "ClaimError",
     "textbook",
+    "show",
     "EfficientForm",
     "derive_efficient_form",
     "BiasCorrection",
@@ -35,6 +36,7 @@ __all__ = [
     "adam_step_factor",
     "paper_step_bound",
     "worst_case_step_ratio",
+    "spike_train_step_ratio",
     "worst_case_gradients",
     "step_ratio",
     "StepBoundDerivation",
@@ -69,7 +71,7 @@ def _claim(holds, detail=None) -> None:
 
 
 def textbook(written: Callable[[], sp.Expr] | sp.Expr, derived: sp.Expr, *,
-             nonnegative: bool = False) -> str:
+             nonnegative: bool = False, where: dict | None = None) -> str:
     """The LaTeX of a hand-written formula, after checking that it equals a derived expression.
 
     SymPy prints a sum in its own order (``- \\beta^{2} + 1``, ``\\beta^{- i + t}``). A chapter
@@ -77,21 +79,64 @@ def textbook(written: Callable[[], sp.Expr] | sp.Expr, derived: sp.Expr, *,
     ``lambda: (1 - b1) / sp.sqrt(1 - b2)``; it is built unevaluated and printed in the order written.
     Before anything is shown, ``written`` is checked to be equal to ``derived`` (exactly, by
     simplification; with ``nonnegative=True`` through their squares, for square roots whose
-    radicands SymPy cannot sign). A display that differs from the derivation raises
-    :class:`ClaimError`, so the book does not build with a false formula on the page.
+    radicands SymPy cannot sign). ``where`` maps abbreviations used in the written form to what they
+    stand for (``{q: beta1**2 / beta2}``); they are substituted before the comparison only. A
+    display that differs from the derivation raises :class:`ClaimError`, so the book does not build
+    with a false formula on the page.
     """
     if callable(written):
         with sp.evaluate(False):
-            written = written()
+            written = _tidy(written())
+    shown = sp.latex(written, order="none")
     evaluated = written.doit() if hasattr(written, "doit") else written
+    if where:
+        evaluated = evaluated.subs(where)
     derived_value = derived.doit() if hasattr(derived, "doit") else derived
     difference = sp.simplify(evaluated - derived_value)
     if difference != 0 and nonnegative:
         difference = sp.simplify(sp.expand(evaluated**2 - derived_value**2))
+        if difference != 0:
+            difference = sp.simplify(sp.powsimp(sp.expand_power_base(difference, force=True), force=True))
     if difference != 0:
         raise ClaimError(f"the displayed formula {sp.sstr(written)} differs from the derived "
                          f"{sp.sstr(derived)} by {sp.sstr(difference)}")
-    return sp.latex(written, order="none")
+    return shown
+
+
+def _tidy(expr):
+    """Flatten nested sums and products and drop factors of 1, keeping the written order.
+
+    Building a formula with evaluation switched off leaves ``(a + b) + c`` nested and a ``1 *``
+    in front of a sum's terms, which would print as such.
+    """
+    if not isinstance(expr, sp.Basic) or expr.is_Atom:
+        return expr
+    args = [_tidy(arg) for arg in expr.args]
+    if expr.is_Add:
+        flat = [term for arg in args for term in (arg.args if arg.is_Add else (arg,))]
+        return sp.Add(*flat, evaluate=False)
+    if expr.is_Mul:
+        factors = [f for f in args if f != 1]
+        if not factors:
+            return sp.Integer(1)
+        return factors[0] if len(factors) == 1 else sp.Mul(*factors, evaluate=False)
+    if expr.is_Pow:
+        return sp.Pow(*args, evaluate=False)
+    if isinstance(expr, (sp.Sum, sp.Product)):
+        with sp.evaluate(True):  # unevaluated construction would put a factor 1 in front again
+            return expr.func(*args)
+    return expr.func(*args)
+
+
+def show(before: str, written: Callable[[], sp.Expr] | sp.Expr, derived: sp.Expr, after: str = "", *,
+         nonnegative: bool = False, where: dict | None = None) -> None:
+    """Display ``before`` + the checked :func:`textbook` form of ``derived`` + ``after`` as maths.
+
+    ``before`` and ``after`` are LaTeX (the left-hand side and ``=``, a condition, punctuation).
+    """
+    from IPython.display import Math, display
+
+    display(Math(before + textbook(written, derived, nonnegative=nonnegative, where=where) + after))
 
 
 # --- The Adam algorithm: the paper's efficient one-line form ----------------------------------
@@ -755,6 +800,26 @@ def worst_case_step_ratio(beta1: float, beta2: float, t: int | None = None) -> f
     return scale * math.sqrt(_one_minus_power(beta2, t) / (1.0 - beta2) * geometric)
 
 
+def spike_train_step_ratio(beta1: float, beta2: float, k: int, t: int | None = None) -> float:
+    """|m̂_t|/sqrt(v̂_t) (ε = 0) after k equal gradients at steps t-k+1..t and zeros before them.
+
+    ``(1-beta1**k)/(1-beta1**t) * sqrt((1-beta2**t)/(1-beta2**k))`` (see :func:`derive_step_bound`);
+    ``t=None`` gives the limit of a long quiet history, ``(1-beta1**k)/sqrt(1-beta2**k)``. One spike
+    (k = 1) is the paper's case of severe sparsity; at the defaults two adjacent spikes give 4.25
+    and three 4.95, more than the paper's 3.16.
+    """
+    _require_betas(beta1, beta2)
+    _require_step(k)
+    if t is not None:
+        _require_step(t)
+        if t < k:
+            raise ValueError(f"Invalid t: {t} (need t >= k = {k})")
+    ratio = _one_minus_power(beta1, k) / math.sqrt(_one_minus_power(beta2, k))
+    if t is not None:
+        ratio *= math.sqrt(_one_minus_power(beta2, t)) / _one_minus_power(beta1, t)
+    return ratio
+
+
 def worst_case_gradients(beta1: float, beta2: float, t: int) -> np.ndarray:
     """The gradient sequence g_1..g_t (as a float64 array) that attains the supremum at step t.
 
@@ -818,6 +883,8 @@ class StepBoundDerivation:
     paper_sparse_limit: sp.Eq  # its limit: the paper's (1-beta1)/sqrt(1-beta2)
     excess_factor: sp.Eq  # supremum limit / paper's figure
     constant_ratio: sp.Eq  # constant gradients give exactly 1
+    spike_train: sp.Eq  # the ratio after k equal spikes ending at step t, zero before
+    spike_train_limit: sp.Eq  # its limit t → ∞ (a long quiet history): (1-beta1^k)/sqrt(1-beta2^k)
     symbols: dict
 
 
@@ -942,6 +1009,30 @@ def derive_step_bound() -> StepBoundDerivation:
     excess = 1 / sp.sqrt(1 - b1**2 / b2)
     _assert_equal_nonnegative(limit_expr / paper_figure, excess)
 
+    # A train of k equal spikes g at steps t-k+1..t after zeros: only the last k weights count.
+    # With j = t - i, Σ_{j<k} (1-β)β^j = 1 - β^k (the geometric series), so m̂_t = g(1-β1^k)/(1-β1^t)
+    # and v̂_t = g²(1-β2^k)/(1-β2^t).
+    kk = sp.Symbol("k", integer=True, positive=True)
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    spike_g = sp.Symbol("g", positive=True)
+    last_k = {}
+    for name, beta in (("m", b1), ("v", b2)):
+        total = sp.summation((1 - beta) * beta**j, (j, 0, kk - 1))
+        if isinstance(total, sp.Piecewise):  # drop the beta = 1 branch (0 < beta < 1)
+            total = [value for value, cond in total.args if cond is sp.true or cond == True][0]  # noqa: E712
+        _claim(sp.simplify(total - (1 - beta**kk)) == 0)
+        last_k[name] = total
+    train_m = spike_g * last_k["m"] / (1 - b1**t)
+    train_v = spike_g**2 * last_k["v"] / (1 - b2**t)
+    train = (1 - b1**kk) / (1 - b1**t) * sp.sqrt((1 - b2**t) / (1 - b2**kk))
+    _assert_equal_nonnegative(train_m / sp.sqrt(train_v), train)
+    _assert_equal_nonnegative(train.subs(kk, 1), sparse)  # one spike: the paper's case
+    P1k, P2k = sp.symbols("P_1 P_2", nonnegative=True)  # beta1^t, beta2^t -> 0 as t -> oo
+    train_F = (1 - b1**kk) / (1 - P1k) * sp.sqrt((1 - P2k) / (1 - b2**kk))
+    _claim(sp.simplify(train_F.subs({P1k: b1**t, P2k: b2**t}) - train) == 0)
+    train_limit = train_F.subs({P1k: 0, P2k: 0})
+    _assert_equal_nonnegative(train_limit, (1 - b1**kk) / sp.sqrt(1 - b2**kk))
+
     # Constant gradients give exactly 1 (Σ a_i = Σ b_i = 1).
     g0 = sp.Symbol("g", positive=True)
     constant = sp.simplify(_generic_sum(a_expr * g0, (i, 1, t)) / sp.sqrt(_generic_sum(b_expr * g0**2, (i, 1, t))))
@@ -971,7 +1062,10 @@ def derive_step_bound() -> StepBoundDerivation:
         paper_sparse_limit=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{\text{spike}}"), sparse_limit),
         excess_factor=sp.Eq(sp.Symbol(r"S_\infty \Big/ \frac{1-\beta_1}{\sqrt{1-\beta_2}}"), excess),
         constant_ratio=sp.Eq(sp.Symbol(r"\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{g_i = g}"), constant),
-        symbols={"beta1": b1, "beta2": b2, "t": t, "i": i, "q": q, "a": a, "b": b, "g": g,
+        spike_train=sp.Eq(sp.Symbol(r"\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{k\ \text{spikes}}"), train),
+        spike_train_limit=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{k\ \text{spikes}}"),
+                                train_limit),
+        symbols={"beta1": b1, "beta2": b2, "t": t, "i": i, "q": q, "k": kk, "a": a, "b": b, "g": g,
                  "supremum": S_t, "supremum_limit": limit_expr, "paper_figure": paper_figure},
     )
 
