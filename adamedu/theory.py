@@ -31,6 +31,10 @@ __all__ = [
     "BiasCorrection",
     "derive_bias_correction",
     "step_size_without_bias_correction",
+    "AdagradLimit",
+    "derive_adagrad_limit",
+    "FisherReading",
+    "derive_fisher_reading",
     "RescalingInvariance",
     "derive_rescaling_invariance",
     "adam_step_factor",
@@ -43,6 +47,8 @@ __all__ = [
     "derive_step_bound",
     "SNRModel",
     "derive_snr_model",
+    "SignReading",
+    "derive_sign_reading",
     "snr_noise_scale",
     "expected_abs_snr",
     "AdamaxLimit",
@@ -362,6 +368,130 @@ def step_size_without_bias_correction(beta1: ArrayLike, beta2: ArrayLike, t: Arr
         raise ValueError(f"Invalid t: {t}")
     ratio = (1.0 - beta1**t) / np.sqrt(1.0 - beta2**t)
     return float(ratio) if ratio.ndim == 0 else ratio
+
+
+# --- The limit beta2 -> 1: AdaGrad ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdagradLimit:
+    """Adam as β2 → 1 with bias correction (Kingma & Ba 2015, Section 5).
+
+    The bias-corrected weights of v̂_t tend to 1/t, so v̂_t becomes the plain mean of the squared
+    gradients, and Adam with β1 = 0 and the annealed step size α/√t takes AdaGrad's step.
+    """
+
+    weight: sp.Expr
+    """b_i = (1−β2)·β2^(t−i)/(1−β2^t), the weight of g_i² in v̂_t."""
+    weight_limit: sp.Expr
+    """lim_{β2→1} b_i = 1/t, the same for every i."""
+    uncorrected_weight_limit: sp.Expr
+    """lim_{β2→1} (1−β2)·β2^(t−i) = 0: without the correction v_t vanishes."""
+    vhat_limit: sp.Expr
+    """lim_{β2→1} v̂_t = (1/t)·Σ g_i²."""
+    annealed_step: sp.Expr
+    """Adam's step with β1 = 0, ε = 0, α_t = α/√t in the limit: α·g_t/√(Σ g_i²), AdaGrad's."""
+    symbols: dict
+
+
+@functools.lru_cache(maxsize=None)
+def derive_adagrad_limit() -> AdagradLimit:
+    """Derive the paper's remark that AdaGrad is Adam with β1 = 0, β2 → 1 and α_t = α/√t."""
+    beta2, alpha = sp.symbols("beta_2 alpha", positive=True)
+    t = sp.Symbol("t", integer=True, positive=True)
+    i = sp.Symbol("i", integer=True, positive=True)
+    g = sp.IndexedBase("g", real=True)
+    weight = (1 - beta2) * beta2 ** (t - i) / (1 - beta2**t)
+    weight_limit = sp.limit(weight, beta2, 1)
+    _claim(sp.simplify(weight_limit - 1 / t) == 0)
+    # The same from the other side (beta2 = 1 - h, h -> 0+), so the limit is not one-sided luck.
+    h = sp.Symbol("h", positive=True)
+    _claim(sp.simplify(sp.limit(weight.subs(beta2, 1 - h), h, 0) - 1 / t) == 0)
+    uncorrected = sp.limit((1 - beta2) * beta2 ** (t - i), beta2, 1)
+    _claim(uncorrected == 0)
+    # A finite sum of t terms: the limit passes through the sum.
+    vhat = sp.Sum(weight * g[i] ** 2, (i, 1, t))
+    vhat_limit = sp.Sum(weight_limit * g[i] ** 2, (i, 1, t))
+    _claim(sp.simplify(vhat_limit - sp.Sum(g[i] ** 2, (i, 1, t)) / t) == 0)
+    _claim(sp.simplify(vhat.subs(beta2, sp.Rational(1, 2)).subs(t, 3).doit()
+                       - sum(sp.Rational(1, 2) ** (3 - k) * g[k] ** 2 for k in (1, 2, 3)) / sp.Rational(7, 4)) == 0)
+    # The step with beta1 = 0 (m̂_t = g_t), eps = 0 and the annealed rate alpha/sqrt(t).
+    sum_sq = sp.Symbol("S_t", positive=True)  # Σ g_i², positive once some g_i != 0
+    g_t = sp.Symbol("g_t", real=True)
+    annealed = (alpha / sp.sqrt(t)) * g_t / sp.sqrt(sum_sq / t)
+    adagrad = alpha * g_t / sp.sqrt(sum_sq)
+    _claim(sp.simplify(annealed - adagrad) == 0)
+    return AdagradLimit(
+        weight=weight,
+        weight_limit=weight_limit,
+        uncorrected_weight_limit=uncorrected,
+        vhat_limit=vhat_limit,
+        annealed_step=adagrad.subs(sum_sq, sp.Sum(g[i] ** 2, (i, 1, t))),
+        symbols=dict(beta2=beta2, alpha=alpha, t=t, i=i, g=g, S=sum_sq, g_t=g_t),
+    )
+
+
+# --- What v̂ estimates: a diagonal preconditioner and the Fisher information ---------------------
+
+
+@dataclass(frozen=True)
+class FisherReading:
+    """v̂ as an estimate of the Fisher information, worked out on a linear-Gaussian model.
+
+    Model: y = w*·x + e with x ~ N(0, τ²), e ~ N(0, σ²); per-example loss ℓ = (y − w·x)²/(2σ²)
+    (the negative log-likelihood up to a constant); the current weight is w = w* + δ.
+    """
+
+    per_example_gradient: sp.Expr
+    """g = ∂ℓ/∂w = −(y − w·x)·x/σ²."""
+    hessian: sp.Expr
+    """E[∂²ℓ/∂w²] = τ²/σ², the same at every w (the loss is quadratic in w)."""
+    mean_gradient: sp.Expr
+    """E[g] = δ·τ²/σ², the full-batch gradient."""
+    second_moment: sp.Expr
+    """E[g²] = τ²/σ² + 3δ²τ⁴/σ⁴: what v̂ estimates (the empirical Fisher for one example)."""
+    excess_over_hessian: sp.Expr
+    """E[g²] − E[∂²ℓ] = 3δ²τ⁴/σ⁴: zero only at the optimum δ = 0."""
+    adam_step_at_optimum: sp.Expr
+    """α·E[g]/√E[g²] near δ = 0 to first order: α·δ·τ/σ, i.e. the gradient divided by √H."""
+    newton_step: sp.Expr
+    """E[g]/H = δ: the Newton step lands on w* in one step."""
+    symbols: dict
+
+
+@functools.lru_cache(maxsize=None)
+def derive_fisher_reading() -> FisherReading:
+    """Derive what E[g²] (v̂'s target) is on a linear-Gaussian model, and where it equals curvature."""
+    from sympy.stats import E, Normal
+
+    tau, sigma, alpha = sp.symbols("tau sigma alpha", positive=True)
+    delta, w_star = sp.symbols("delta w_star", real=True)
+    x, e = Normal("x", 0, tau), Normal("e", 0, sigma)
+    w = w_star + delta
+    y = w_star * x + e
+    loss = (y - w * x) ** 2 / (2 * sigma**2)
+    w_sym = sp.Symbol("w", real=True)
+    grad = sp.diff(loss.subs(w_star + delta, w_sym), w_sym).subs(w_sym, w)
+    _claim(sp.simplify(grad - (-(y - w * x) * x / sigma**2)) == 0)
+    hessian = sp.simplify(E(sp.diff(((y - w_sym * x) ** 2 / (2 * sigma**2)), w_sym, 2)))
+    _claim(sp.simplify(hessian - tau**2 / sigma**2) == 0)
+    mean_grad = sp.simplify(E(grad))
+    _claim(sp.simplify(mean_grad - delta * tau**2 / sigma**2) == 0)
+    second = sp.simplify(E(grad**2))
+    _claim(sp.simplify(second - (tau**2 / sigma**2 + 3 * delta**2 * tau**4 / sigma**4)) == 0)
+    excess = sp.simplify(second - hessian)
+    _claim(sp.simplify(excess - 3 * delta**2 * tau**4 / sigma**4) == 0)
+    _claim(excess.subs(delta, 0) == 0)  # at the optimum: E[g²] = Fisher = expected Hessian
+    adam_step = sp.series(alpha * mean_grad / sp.sqrt(second), delta, 0, 2).removeO()
+    _claim(sp.simplify(adam_step - alpha * delta * tau / sigma) == 0)
+    newton = sp.simplify(mean_grad / hessian)
+    _claim(newton == delta)
+    return FisherReading(
+        per_example_gradient=-(sp.Symbol("y") - sp.Symbol("w") * sp.Symbol("x")) * sp.Symbol("x") / sigma**2,
+        hessian=hessian, mean_gradient=mean_grad, second_moment=second, excess_over_hessian=excess,
+        adam_step_at_optimum=adam_step, newton_step=newton,
+        symbols=dict(tau=tau, sigma=sigma, alpha=alpha, delta=delta),
+    )
 
 
 # --- Invariance to gradient rescaling ---------------------------------------------------------
@@ -1101,6 +1231,8 @@ class SNRModel:
     rel_var_v_hat: sp.Eq  # Var(v̂_t)/E[v̂_t]² in terms of r, symbolic t: the neglected randomness
     rel_var_v_hat_stationary: sp.Eq  # t → ∞
     long_run_variance: sp.Eq  # Σ_k Cov(m̂_t, m̂_(t+k))/σ² over all lags k: exactly 1, for every beta1
+    ar1_variance: sp.Eq  # Var(x) of x_(t+1) = ρ x_t - α e_t, e with variance c², correlation β1^|k|
+    ar1_white_variance: sp.Eq  # the same driven by white noise of the long-run variance L
     noise_ball_variance: sp.Eq  # Var(x) ≈ ασ/(2a) near the optimum, to leading order in α
     noise_ball_mean_abs: sp.Eq  # E|x| ≈ sqrt(ασ/(πa))
     symbols: dict
@@ -1223,6 +1355,28 @@ def derive_snr_model() -> SNRModel:
     leading = sp.series(var_x_white, alpha, 0, 2).removeO()
     ball_var = alpha * sigma / (2 * a_curv)
     _claim(sp.simplify(leading.subs(L, long_run) - ball_var) == 0)
+    # The same without the white-noise shortcut: x = -α Σ_j ρ^j e_(t-j), so
+    # Var(x) = α² Σ_j Σ_k ρ^(j+k) Cov(e_(t-j), e_(t-k)) = α² c² Σ_j Σ_k ρ^(j+k) β1^|j-k|. Split into
+    # the diagonal j = k and the two mirror halves k = j + d, d >= 1; each is a geometric series.
+    rho_s = sp.Symbol("rho", positive=True)  # 0 < ρ < 1 for a small enough α
+    jj, dd = sp.Symbol("j", integer=True, nonnegative=True), sp.Symbol("d", integer=True, positive=True)
+
+    def _convergent(total):
+        if isinstance(total, sp.Piecewise):  # keep the branch of |ratio| < 1
+            total = total.args[0][0]
+        return total
+
+    diagonal = _convergent(sp.summation(rho_s ** (2 * jj), (jj, 0, sp.oo)))
+    one_side = _convergent(sp.summation((rho_s * b1) ** dd, (dd, 1, sp.oo)))
+    _claim(sp.simplify(diagonal - 1 / (1 - rho_s**2)) == 0)
+    _claim(sp.simplify(one_side - rho_s * b1 / (1 - rho_s * b1)) == 0)
+    ar1_exact = alpha**2 * c**2 * diagonal * (1 + 2 * one_side)
+    ar1_closed = alpha**2 * c**2 * (1 + rho_s * b1) / ((1 - rho_s**2) * (1 - rho_s * b1))
+    _claim(sp.simplify(ar1_exact - ar1_closed) == 0)
+    # Small α: ρ = 1 - αa/σ -> 1, and the exact variance tends to the white-noise one.
+    exact_in_alpha = ar1_closed.subs({rho_s: rho, c: c_value})
+    _claim(sp.simplify(sp.series(exact_in_alpha, alpha, 0, 2).removeO() - ball_var) == 0)
+    _claim(sp.simplify(sp.limit(exact_in_alpha / var_x_white.subs(L, long_run), alpha, 0) - 1) == 0)
     ball_abs = sp.sqrt(2 / sp.pi) * sp.sqrt(ball_var)  # E|x| for a centred normal x
     _claim(sp.simplify(ball_abs**2 - alpha * sigma / (sp.pi * a_curv)) == 0)
 
@@ -1258,12 +1412,60 @@ def derive_snr_model() -> SNRModel:
         long_run_variance=sp.Eq(
             sp.Symbol(r"\frac{1}{\sigma^2}\sum_{k=-\infty}^{\infty}\operatorname{Cov}(\mhat_t, \mhat_{t+k})"), long_run
         ),
+        ar1_variance=sp.Eq(sp.Symbol(r"\operatorname{Var}(x)"), ar1_closed),
+        ar1_white_variance=sp.Eq(sp.Symbol(r"\operatorname{Var}(x)_{\text{white}}"), alpha**2 * L / (1 - rho_s**2)),
         noise_ball_variance=sp.Eq(sp.Symbol(r"\operatorname{Var}(x)"), ball_var),
         noise_ball_mean_abs=sp.Eq(sp.Symbol(r"\E|x|"), sp.sqrt(alpha * sigma / (sp.pi * a_curv))),
         symbols={"beta1": b1, "beta2": b2, "t": t, "mu": mu, "sigma": sigma, "s": s, "r": r, "c": c,
-                 "alpha": alpha, "a": a_curv,
+                 "alpha": alpha, "a": a_curv, "rho": rho_s, "L": L,
                  "u": u, "c_value": c_value, "model": model},
     )
+
+
+@dataclass(frozen=True)
+class SignReading:
+    """Adam's step as sign descent with a variance adaptation (Balles & Hennig, 2018).
+
+    With v̂ = m̂² + ŝ² (ŝ² the variance estimate the two moments imply),
+    m̂/√v̂ = sign(m̂)/√(1 + η̂²) where η̂² = ŝ²/m̂² is the estimated relative variance.
+    """
+
+    ratio: sp.Expr
+    """m̂/√v̂ with v̂ = m̂² + ŝ²."""
+    sign_form: sp.Expr
+    """sign(m̂)·1/√(1 + ŝ²/m̂²)."""
+    factor_in_r: sp.Expr
+    """The variance factor with the true moments (m̂ = μ, ŝ = σ, r = μ/σ > 0): r/√(1 + r²)."""
+    model_limit: sp.Expr
+    """lim_{c→0} of the noise model's E|m̂/√v̂| (β1 → 1): the same r/√(1 + r²)."""
+    no_averaging: sp.Expr
+    """β1 = β2 = 0 (m̂ = g, v̂ = g²): the step direction is exactly sign(g)."""
+    symbols: dict
+
+
+@functools.lru_cache(maxsize=None)
+def derive_sign_reading() -> SignReading:
+    """Derive the sign-descent reading of Adam's update and link it to the SNR noise model."""
+    m = sp.Symbol(r"\hat{m}", real=True, nonzero=True)
+    s_hat = sp.Symbol(r"\hat{s}", nonnegative=True)
+    ratio = m / sp.sqrt(m**2 + s_hat**2)
+    sign_form = sp.sign(m) / sp.sqrt(1 + s_hat**2 / m**2)
+    _claim(sp.simplify(ratio - sign_form) == 0)
+    for value in (sp.Symbol("p", positive=True), sp.Symbol("n", negative=True)):  # both signs
+        _claim(sp.simplify((ratio - sign_form).subs(m, value)) == 0)
+    r, c = sp.symbols("r c", positive=True)
+    sigma = sp.Symbol("sigma", positive=True)
+    factor = sp.simplify((sign_form / sp.sign(m)).subs({m: r * sigma, s_hat: sigma}))
+    _claim(sp.simplify(factor - r / sp.sqrt(1 + r**2)) == 0)
+    model = (c * sp.sqrt(2 / sp.pi) * sp.exp(-(r**2) / (2 * c**2)) + r * sp.erf(r / (sp.sqrt(2) * c))) / sp.sqrt(1 + r**2)
+    limit = sp.limit(model, c, 0, "+")
+    _claim(sp.simplify(limit - factor) == 0)
+    g = sp.Symbol("g", real=True, nonzero=True)
+    no_averaging = sp.simplify(g / sp.sqrt(g**2))
+    _claim(sp.simplify(no_averaging - sp.sign(g)) == 0)
+    return SignReading(ratio=ratio, sign_form=sign_form, factor_in_r=factor, model_limit=limit,
+                       no_averaging=no_averaging,
+                       symbols=dict(m=m, s=s_hat, r=r, c=c, sigma=sigma, g=g))
 
 
 def snr_noise_scale(beta1: float, t: int | None = None) -> float:
