@@ -342,3 +342,23 @@ def test_adjacent_spikes_beat_the_papers_figure_at_the_defaults():
     assert limit(0.9, 0.999, 2) == pytest.approx(spike_train_step_ratio(0.9, 0.999, 2), rel=1e-12)
     with pytest.raises(ValueError):
         spike_train_step_ratio(0.9, 0.999, 3, t=2)
+
+
+def test_noise_ball_exact_ar1_variance_against_simulation():
+    # x_(t+1) = rho x_t - alpha e_t with e an AR(1) noise of variance c² and correlation beta1^|k|.
+    d = derive_snr_model()
+    s = d.symbols
+    exact = sp.lambdify((s["alpha"], s["c"], s["rho"], s["beta1"]), d.ar1_variance.rhs)
+    alpha, rho, beta1, c = 0.05, 0.9, 0.8, 0.6
+    rng = np.random.default_rng(6)
+    n, chains = 4000, 2000
+    e = np.zeros(chains)
+    x = np.zeros(chains)
+    samples = []
+    for t in range(n):
+        e = beta1 * e + c * math.sqrt(1 - beta1**2) * rng.standard_normal(chains)
+        x = rho * x - alpha * e
+        if t > 500:
+            samples.append(x.copy())
+    var = np.var(np.array(samples))
+    assert var == pytest.approx(exact(alpha, c, rho, beta1), rel=0.03)
