@@ -4,8 +4,9 @@ Every ``derive_<name>()`` builds the symbolic expressions, checks the identity i
 symbolic simplification, never an evaluation at a few points) and returns what the chapter
 displays. Chapters and tests call the same functions, so a false claim fails the build.
 
-A failed check raises :class:`ClaimError`, never a bare ``assert``: Python drops ``assert``
-statements under ``python -O``, and a derivation must not pass silently there.
+A failed check raises :class:`adamedu.claims.ClaimError` (re-exported here), never a bare
+``assert``: Python drops ``assert`` statements under ``python -O``, and a derivation must not pass
+silently there.
 :func:`textbook` lets a chapter display a formula in the order a person writes it while checking
 that it equals the derived expression.
 """
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
+
+from adamedu.claims import ClaimError
 
 __all__ = [
     "ClaimError",
@@ -57,17 +60,12 @@ __all__ = [
 ]
 
 
-class ClaimError(AssertionError):
-    """A derived identity or a stated claim did not hold.
-
-    Raised by every check in this module instead of ``assert``, so that the checks also run under
-    ``python -O``. It subclasses :class:`AssertionError` so that code which expects a failed check
-    to be an assertion keeps working.
-    """
-
-
 def _claim(holds, detail=None) -> None:
-    """Raise :class:`ClaimError` unless ``holds`` is true; the message names the failing line."""
+    """Raise :class:`ClaimError` unless ``holds`` is true; the message names the failing line.
+
+    Like :func:`adamedu.claims.require`, but the claim needs no description: it is the source line
+    of the call, read back when (and only when) the check fails.
+    """
     if holds:
         return
     caller = inspect.stack(context=1)[1]

@@ -31,6 +31,10 @@ def test_every_public_name_is_exported_and_typed():
             assert "return" in obj.__annotations__, name
     public = {n for n, o in vars(theory).items() if not n.startswith("_") and getattr(o, "__module__", None) == theory.__name__}
     assert public <= set(theory.__all__)
+    # One named error for the whole book: theory's is the one in adamedu.claims.
+    from adamedu.claims import ClaimError
+
+    assert theory.ClaimError is ClaimError
 
 
 def _run_optimised(code: str) -> subprocess.CompletedProcess:
