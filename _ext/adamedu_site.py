@@ -20,6 +20,7 @@ import importlib.util
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,14 @@ from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
-import home_page
-import pdf_edition
-import reading_flow
+# The extension's other modules live next to it (Jupyter Book puts this folder on the path;
+# tests that load this file directly do not).
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import home_page  # noqa: E402
+import pdf_edition  # noqa: E402
+import reading_flow  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
 

@@ -114,7 +114,10 @@
     labelTables();
     stackWideTables();
     printButtons();
-    afterMathJax(fitWideInlineMath);
+    afterMathJax(() => {
+      stackWideTables(); // typeset formulas widen tables
+      fitWideInlineMath();
+    });
     let timer = null;
     window.addEventListener("resize", () => {
       clearTimeout(timer);
