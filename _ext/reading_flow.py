@@ -232,9 +232,7 @@ class checks_summary(nodes.General, nodes.Element):
 def visit_checked_claims(self, node: checked_claims) -> None:
     self.body.append('<details class="adamedu-check">\n<summary>')
     self.body.append('<span class="adamedu-check-mark" aria-hidden="true">✓</span> ')
-    self.body.append(
-        f'{claims_phrase(node["claims"])} checked when this page was built</summary>\n'
-    )
+    self.body.append(f'{claims_phrase(node["claims"])} checked at build time</summary>\n')
 
 
 def depart_checked_claims(self, node: checked_claims) -> None:
@@ -244,8 +242,9 @@ def depart_checked_claims(self, node: checked_claims) -> None:
 def visit_checks_summary(self, node: checks_summary) -> None:
     self.body.append(
         '<p class="adamedu-checks-summary"><span class="adamedu-check-mark" aria-hidden="true">'
-        f'✓</span> {claims_phrase(node["claims"])} on this page checked when it was built: '
-        "open a ✓ line to see the code that checks them.</p>\n"
+        f'✓</span> {claims_phrase(node["claims"])} on this page checked when it was built'
+        '<span class="adamedu-screen-only">: open a ✓ line to see the code that checks them</span>.'
+        "</p>\n"
     )
     raise nodes.SkipNode
 
