@@ -173,6 +173,7 @@ WAIT_FOR_PAGE = """async () => {
   if (document.fonts && document.fonts.ready) { await document.fonts.ready; }
   return {
     math: document.querySelectorAll("mjx-container").length,
+    unrendered: Array.from(document.querySelectorAll(".math")).filter(el => !el.querySelector("mjx-container")).length,
     errors: document.querySelectorAll("mjx-merror").length,
     images: document.images.length,
     broken: Array.from(document.images).filter(img => !img.naturalWidth).map(img => img.src),
@@ -246,8 +247,8 @@ def build_edition(site: Path, order: list[str], parts, title: str, author: str, 
         state = print_pdf(page_file, pdf, chromium)
     finally:
         page_file.unlink(missing_ok=True)
-    if key_file is not None:
-        key_file.write_text(key)
+    if key_file is not None and not (state["errors"] or state["unrendered"] or state["broken"]):
+        key_file.write_text(key)  # a faulty edition is printed again next time
     return pdf, state
 
 
@@ -278,13 +279,14 @@ def _build_finished(app, exception) -> None:
     if state is None:
         logger.info(f"PDF edition: {pdf} is up to date")
         return
-    if state["errors"] or state["broken"]:
-        logger.warning(f"PDF edition: {state['errors']} formulas failed to typeset, images that did not "
-                       f"load: {state['broken']}", type="adamedu")
+    if state["errors"] or state["unrendered"] or state["broken"]:
+        logger.warning(f"PDF edition: {state['unrendered']} formulas not typeset, {state['errors']} with "
+                       f"errors; images that did not load: {state['broken']}", type="adamedu")
     logger.info(f"PDF edition: {pdf} ({pdf.stat().st_size // 1024} KiB, {state['math']} formulas, "
                 f"{state['images']} images)")
 
 
 def setup(app) -> None:
     app.add_config_value("adamedu_pdf", True, "html")
-    app.connect("build-finished", _build_finished)
+    # After the site's other build-finished steps: MathJax must be in _static before printing.
+    app.connect("build-finished", _build_finished, priority=900)

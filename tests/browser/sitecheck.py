@@ -250,21 +250,19 @@ LAYOUT = r"""() => {
     return t.scrollWidth > box.clientWidth + 1 || t.getBoundingClientRect().right > column.right + 1;
   }).map(describe);
 
-  // Prose: characters per line of the paragraphs of running text (at least three lines).
+  // Prose: the measure of running text, in characters a line: the width of its paragraphs over
+  // the mean width of a character of English text in their font.
+  const probe = document.createElement("span");
+  probe.textContent = "Adam keeps two moving averages of the gradients, corrects them for their start at zero, and steps along their ratio.";
+  probe.style.cssText = "position:absolute;visibility:hidden;white-space:nowrap";
   const lineLengths = [];
   for (const p of article.querySelectorAll("section > p")) {
     if (!shown(p) || p.closest(".cell, table, .admonition, details, .sd-card, nav, figure, .adamedu-map")) continue;
-    const range = document.createRange();
-    range.selectNodeContents(p);
-    const bottoms = [];
-    for (const r of range.getClientRects()) {
-      if (r.width > 0 && !bottoms.some(b => Math.abs(b - r.bottom) < 8)) bottoms.push(r.bottom);
-    }
-    if (bottoms.length >= 3) {
-      // full lines only: leave the last (short) line out
-      const text = p.textContent.replace(/\s+/g, " ").trim().length;
-      lineLengths.push(Math.round(text / (bottoms.length - 0.5)));
-    }
+    if (p.getClientRects().length === 0 || p.textContent.trim().length < 200) continue;
+    p.appendChild(probe);
+    const charWidth = probe.getBoundingClientRect().width / probe.textContent.length;
+    probe.remove();
+    lineLengths.push(Math.round(p.getBoundingClientRect().width / charWidth));
   }
 
   // Inline maths against the text around it: font size ratio.
