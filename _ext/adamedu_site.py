@@ -49,6 +49,8 @@ MATHJAX_ENTRY = "tex-chtml.js"
 MATHJAX_SKIP = {"latest.js", "node-main.js"}
 #: The site's own stylesheets, script and favicon.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: Templates that replace two of the theme's buttons (accessible names; see their comments).
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 #: The tag that marks the Colab set-up cell, so it is added once and can be recognised by tests.
 SETUP_CELL_TAG = "colab-setup"
@@ -101,6 +103,9 @@ def _configure(app: Sphinx, config: Any) -> None:
     if str(STATIC_DIR) not in static:
         static.append(str(STATIC_DIR))
     config.html_static_path = static
+    templates = list(config.templates_path or [])
+    if str(TEMPLATES_DIR) not in templates:
+        config.templates_path = [str(TEMPLATES_DIR), *templates]
     if not config.html_favicon:
         config.html_favicon = str(STATIC_DIR / "favicon.svg")
 

@@ -32,20 +32,6 @@
     });
   }
 
-  /* Accessible names that contain the visible text (axe-core: label-content-name-mismatch).
-     The search field's name is its text ("Search Ctrl+K"); the colour-mode button's icons carry
-     titles ("Light") that are not part of its name "Color mode": the icons become decorative. */
-  function fixButtonNames() {
-    document.querySelectorAll(".search-button-field").forEach((button) => {
-      button.removeAttribute("aria-label");
-      button.setAttribute("aria-keyshortcuts", "Control+K");
-    });
-    document.querySelectorAll(".theme-switch-button .theme-switch").forEach((icon) => {
-      icon.removeAttribute("title");
-      icon.setAttribute("aria-hidden", "true");
-    });
-  }
-
   /* Tables: every cell knows its column's name, so a table too wide for a phone can become a
      stack of cards (adamedu.css). */
   function labelTables() {
@@ -110,7 +96,6 @@
   ready(() => {
     forwardToggles(".primary-toggle");
     forwardToggles(".secondary-toggle");
-    fixButtonNames();
     labelTables();
     stackWideTables();
     printButtons();
