@@ -483,7 +483,8 @@ class Site:
             button.click()
             page.wait_for_timeout(50)
         page.mouse.move(0, 0)  # no tooltip left over the page
-        page.wait_for_timeout(200)  # colour transitions
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.wait_for_timeout(250)  # colour transitions
         return page.evaluate("() => document.documentElement.dataset.theme") == "dark"
 
     def _sliders(self, page) -> list[dict]:
