@@ -19,6 +19,7 @@ import numpy as np
 from adamedu import plots, theory
 from adamedu.analysis import angle_to_steepest_descent
 from adamedu.interactive_figure import Control, InteractiveFigure
+from adamedu.momentum_figure import momentum_figure
 from adamedu.optim import SGD, Adam, RMSprop
 from adamedu.problems import Beale, IllConditionedQuadratic, NoisyQuadratic, Rescaled, Rosenbrock, Saddle
 from adamedu.trace import run
@@ -387,6 +388,7 @@ def direction_figure() -> InteractiveFigure:
 
 #: name -> factory, in the order of the book.
 FACTORIES = {
+    "momentum": momentum_figure,
     "snr_annealing": snr_annealing_figure,
     "step_bounds": step_bounds_figure,
     "bias_correction": bias_correction_figure,
