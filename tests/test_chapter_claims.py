@@ -23,8 +23,9 @@ def text(name: str) -> str:
 
 
 def directives(source: str):
-    """(name, argument, options, body) of every top-level ```{name} fence, in order."""
-    pattern = re.compile(r"^```\{(?P<name>[\w-]+)\}(?P<arg>[^\n]*)\n(?P<body>.*?)^```\s*$", re.M | re.S)
+    """(name, argument, options, body) of every top-level directive, fenced with backticks or colons."""
+    pattern = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w-]+)\}(?P<arg>[^\n]*)\n(?P<body>.*?)^(?P=fence)\s*$",
+                         re.M | re.S)
     for match in pattern.finditer(source):
         body = match["body"]
         options = dict(re.findall(r"^:(\w[\w-]*):\s*(.*)$", body, re.M))
@@ -44,7 +45,7 @@ def test_every_common_claim_asks_for_a_prediction_before_its_verdict(name):
         kind, verdict_title, opts, _ = next(block for block in blocks[k + 1:] if block[0] == "admonition")
         assert verdict_title == "Verdict" and "dropdown" in opts.get("class", ""), arg
     # No claim is left in the old inline form ("A common claim is that ... **False**").
-    prose = re.sub(r"^```\{admonition\}.*?^```\s*$", "", text(name), flags=re.M | re.S)
+    prose = re.sub(r"^(`{3,}|:{3,})\{admonition\}.*?^\1\s*$", "", text(name), flags=re.M | re.S)
     assert not re.search(r"A common claim is that[^`]*?\*\*(True|False|Approximate|Wrong|Right)", prose, re.S)
 
 
