@@ -35,6 +35,8 @@ from sphinx.errors import ExtensionError
 
 from adamedu.figure_export import AXES_UNITS, FIGURE_MIME, FigureExport, Track
 
+__all__ = ["FigureRenderer", "figure_html", "path_data", "standalone_page", "theme_color", "setup"]
+
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", SVG_NS)

@@ -274,8 +274,20 @@ def narrow_copy(fig: Figure, width: float = NARROW_WIDTH) -> Figure | None:
         ax.tick_params(labelleft=True, labelbottom=True)
     copy.set_size_inches(width, n * (panel_height + 0.45) + 0.2)
     _min_font(copy, MIN_FONT["narrow"])
+    _wrap_titles(copy)
     _relayout(copy)
     return copy
+
+
+def _wrap_titles(fig: Figure) -> None:
+    """Titles and axis labels wrap at the figure's edge instead of widening the image."""
+    texts = [fig._suptitle] if getattr(fig, "_suptitle", None) is not None else []
+    for ax in fig.axes:
+        texts += [getattr(ax, name, None) for name in ("title", "_left_title", "_right_title")]
+        texts += [ax.xaxis.label, ax.yaxis.label]
+    for text in texts:
+        if text is not None and text.get_text():
+            text.set_wrap(True)
 
 
 def svg_size(svg: str) -> tuple[float, float]:

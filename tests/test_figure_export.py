@@ -147,3 +147,13 @@ def test_meshes_and_crowded_collections_are_drawn_as_pixels_the_rest_as_shapes()
     assert svg.count("<image") == 1 and len(svg) < 300_000
     assert not fig.axes[0].collections[0].get_rasterized()  # on a copy: the figure is untouched
     plt.close(fig)
+
+
+def test_a_long_title_wraps_in_the_narrow_layout_instead_of_shrinking_the_figure():
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
+    ax.semilogx([0.01, 1, 10], [1, 2, 3])
+    ax.set_title("noise model (lines) and simulation with adamedu.Adam (dots, ±4 SE), "
+                 r"$\beta_2 = 0.999$", fontsize=8)
+    narrow = fx.export_figure(fig).layouts["narrow"]
+    assert narrow.width <= fx.NARROW_WIDTH * 72 + 1
+    plt.close(fig)
