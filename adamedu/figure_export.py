@@ -276,7 +276,16 @@ def narrow_copy(fig: Figure, width: float = NARROW_WIDTH) -> Figure | None:
     _min_font(copy, MIN_FONT["narrow"])
     _wrap_titles(copy)
     _relayout(copy)
+    _fit_legends(copy)
     return copy
+
+
+def _fit_legends(fig: Figure) -> None:
+    """A legend in several columns that is wider than its panel goes into one column."""
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None and legend.get_window_extent().width > ax.get_window_extent().width:
+            legend.set_ncols(1)
 
 
 def _wrap_titles(fig: Figure) -> None:

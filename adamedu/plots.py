@@ -366,7 +366,7 @@ def draw_snr_annealing(data: SnrAnnealingData, layout: str = "wide") -> FigureHa
         ax = axes[0]
         _line(ax, "distance", h, np.arange(steps + 1), data.distance, **adam)
         ax.set(yscale="log", xlim=(0, steps), ylim=(1e-3, 3.0), xlabel="step t",
-               title="mean distance |x| to the optimum")
+               title=r"mean distance $|x - x^\star|$")
         ax = axes[1]
         _line(ax, "snr_raw", h, data.t, data.snr, **dict(adam, linewidth=0.6, alpha=0.35),
               label="each step")
