@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import io
 import itertools
 import math
@@ -224,7 +225,8 @@ class InteractiveFigure:
     draw : callable
         ``draw(data, layout="wide") -> FigureHandle``; ``handle.fig`` is the figure and
         ``handle.moving`` the list of artists that change with the controls (they are set
-        animated here).
+        animated here). ``layout="narrow"`` stacks the panels for a phone; a ``draw`` without
+        a ``layout`` parameter gives the figure one layout only.
     update : callable
         ``update(handle, data)``: moves ``data`` into the existing artists.
     alt : callable
@@ -413,8 +415,9 @@ class InteractiveFigure:
         static = [c for c in self.controls if c.static]
         try:
             self.set(**defaults)
-            narrow = self._draw(self.data, layout="narrow")
-            handles = {"wide": self.handle, "narrow": narrow}
+            handles = {"wide": self.handle}
+            if "layout" in inspect.signature(self._draw).parameters:  # else: one layout only
+                handles["narrow"] = self._draw(self.data, layout="narrow")
             tracks = [track_of(artist, self.fig) for artist in self.handle.moving]
             backgrounds = {name: {} for name in handles}
             panels = {name: {} for name in handles}
@@ -427,7 +430,8 @@ class InteractiveFigure:
                 key = self._key()
                 if key not in bg_ids:
                     bg = bg_ids[key] = str(len(bg_ids))
-                    self._update(narrow, self.data)
+                    if "narrow" in handles:
+                        self._update(handles["narrow"], self.data)
                     for name, h in handles.items():
                         backgrounds[name][bg] = figure_svg(h.fig, hidden=h.moving)
                         panels[name][bg] = panel_boxes(h.fig)  # after the draw: aspect applied

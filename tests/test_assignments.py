@@ -297,7 +297,7 @@ def test_amsgrad_model_answer_numbers_hold():
     x = np.zeros(1)
     opt = adamedu.Adam([x], lr=0.5, betas=(0.0, 0.99))
     for t in range(1, 3001):
-        opt.defaults["lr"] = 0.5 / np.sqrt(t)
+        opt.param_groups[0]["lr"] = 0.5 / np.sqrt(t)
         opt.step([np.array([C if t % 3 == 1 else -1.0])])
         np.clip(x, -1.0, 1.0, out=x)
     assert x[0] < -0.9

@@ -25,6 +25,7 @@ from adamedu.optim import SGD, Adam, RMSprop
 from adamedu.plots import format_number, running_mean
 from adamedu.problems import IllConditionedQuadratic, NoisyQuadratic
 from adamedu.trace import run
+from test_momentum_figure import check_momentum_figure
 
 FACTORY_NAMES = list(widgets.FACTORIES)
 
@@ -234,6 +235,7 @@ def check_counterexample(fig, v):
 
 
 CHECKS = {
+    "momentum": check_momentum_figure,  # the momentum chapter's figure (tests/test_momentum_figure.py)
     "snr_annealing": check_snr_annealing,
     "step_bounds": check_step_bounds,
     "bias_correction": check_bias_correction,
