@@ -61,8 +61,16 @@ from adamedu.plots import FigureHandle, format_number
 __all__ = ["Control", "InteractiveFigure", "live_frontend", "LIVE_DENSITY"]
 
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
-#: Image pixels per screen pixel of the live view and of the PNG in a notebook output.
+#: Image pixels per screen pixel of the live view and of the PNG in a notebook output: 2 is sharp
+#: on high-density screens; ``ADAMEDU_FIGURE_DENSITY=1`` redraws faster on a slow machine.
 LIVE_DENSITY = 2
+
+
+def _density() -> int:
+    value = os.environ.get("ADAMEDU_FIGURE_DENSITY", str(LIVE_DENSITY))
+    if value not in ("1", "2", "3"):
+        raise ValueError(f"Invalid ADAMEDU_FIGURE_DENSITY: {value!r} (choose 1, 2 or 3)")
+    return int(value)
 _KINDS = ("float", "log", "int", "options", "choice", "toggle")
 
 
@@ -254,7 +262,8 @@ class InteractiveFigure:
         self.data = compute(**self.values)
         self.handle = draw(self.data)
         self.fig = self.handle.fig
-        self.fig.set_dpi(self.fig.get_dpi() * LIVE_DENSITY)
+        self.density = _density()
+        self.fig.set_dpi(self.fig.get_dpi() * self.density)
         for artist in self.handle.moving:
             artist.set_animated(True)
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -287,7 +296,7 @@ class InteractiveFigure:
     def size(self) -> tuple[int, int]:
         """Width and height of the figure on screen, in CSS pixels."""
         width, height = self.canvas.get_width_height()
-        return int(round(width / LIVE_DENSITY)), int(round(height / LIVE_DENSITY))
+        return int(round(width / self.density)), int(round(height / self.density))
 
     def readout_text(self) -> str:
         """The readout lines at the current values ('' without a readout)."""

@@ -9,6 +9,7 @@ the precomputed frames add to a book build) and reports the size of the HTML the
 of it (``_ext/adamedu_figures.py``) per figure.
 
     python benchmarks/bench_widgets.py [--points 24]
+    ADAMEDU_FIGURE_DENSITY=1 python benchmarks/bench_widgets.py   # images at screen density
 
 Targets (2-core machine): median <= 100 ms and p95 <= 250 ms per change; static page well under
 1 MB per figure.
