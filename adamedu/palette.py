@@ -94,6 +94,16 @@ OPTIMIZERS: dict[str, Style] = {
     "Adamax": Style("Adamax", OKABE_ITO["orange"], _DASH_DOT, "<"),
     "NAdam": Style("NAdam", OKABE_ITO["bluish green"], _DOTTED, ">"),
     "RAdam": Style("RAdam", OKABE_ITO["reddish purple"], _DASHED, "h"),
+    # the wider family: a fix of Adam shares a colour with a relative and differs in dashes and
+    # marker from every optimizer of that colour
+    "ADOPT": Style("ADOPT", OKABE_ITO["bluish green"], _LONG_DASHED, "X"),
+    "AdaBelief": Style("AdaBelief", OKABE_ITO["reddish purple"], _LONG_DASHED, "*"),
+    "Yogi": Style("Yogi", OKABE_ITO["orange"], _DASHED, "p"),
+    "Adadelta": Style("Adadelta", OKABE_ITO["orange"], _DOTTED, "d"),
+    "Adafactor": Style("Adafactor", OKABE_ITO["vermillion"], _DOTTED, "*"),
+    "Lion": Style("Lion", OKABE_ITO["blue"], _DASHED, "d"),
+    "Muon": Style("Muon", OKABE_ITO["blue"], _DASH_DOT, "H"),
+    "ScheduleFreeAdamW": Style("schedule-free AdamW", OKABE_ITO["sky blue"], _DOTTED, "8"),
 }
 
 #: Other names readers and chapters use for the same methods.
@@ -115,6 +125,15 @@ _ALIASES = {
     "adamax": "Adamax",
     "nadam": "NAdam",
     "radam": "RAdam",
+    "adopt": "ADOPT",
+    "adabelief": "AdaBelief",
+    "yogi": "Yogi",
+    "adadelta": "Adadelta",
+    "adafactor": "Adafactor",
+    "lion": "Lion",
+    "muon": "Muon",
+    "schedule-free adamw": "ScheduleFreeAdamW",
+    "schedulefreeadamw": "ScheduleFreeAdamW",
 }
 
 #: Roles that are not optimizers.
