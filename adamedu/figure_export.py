@@ -261,17 +261,18 @@ def narrow_copy(fig: Figure, width: float = NARROW_WIDTH) -> Figure | None:
     if any(s.get_gridspec() is not grid for s in specs):
         return None
     nrows, ncols = grid.get_geometry()
-    order = sorted(range(len(copy.axes)),
-                   key=lambda i: (specs[i].rowspan.start, specs[i].colspan.start))
+    # one row per cell of the grid, in reading order; a twin axes stays with its panel
+    cells = sorted({(s.rowspan.start, s.colspan.start) for s in specs})
     fig_width, fig_height = copy.get_size_inches()
     panel_height = min(max(fig_height / nrows, NARROW_PANEL[0]), NARROW_PANEL[1])
-    n = len(order)
+    n = len(cells)
     stacked = GridSpec(n, 1, figure=copy)
-    for row, i in enumerate(order):
-        ax = copy.axes[i]
-        ax.set_subplotspec(stacked[row, 0])
+    for ax, spec in zip(copy.axes, specs):
+        ax.set_subplotspec(stacked[cells.index((spec.rowspan.start, spec.colspan.start)), 0])
         # panels that shared a row or column hid inner tick labels: stacked, each needs its own
-        ax.tick_params(labelleft=True, labelbottom=True)
+        ax.tick_params(labelbottom=True)
+        if ax.yaxis.get_label_position() == "left":
+            ax.tick_params(labelleft=True)
     copy.set_size_inches(width, n * (panel_height + 0.45) + 0.2)
     _min_font(copy, MIN_FONT["narrow"])
     _wrap_titles(copy)

@@ -157,3 +157,16 @@ def test_a_long_title_wraps_in_the_narrow_layout_instead_of_shrinking_the_figure
     narrow = fx.export_figure(fig).layouts["narrow"]
     assert narrow.width <= fx.NARROW_WIDTH * 72 + 1
     plt.close(fig)
+
+
+def test_a_twin_axes_stays_with_its_panel_when_the_panels_are_stacked():
+    fig, axes = plt.subplots(2, 2, figsize=(8, 4), dpi=100, sharex=True, sharey=True)
+    twin = axes[1, 1].twinx()
+    copy = fx.narrow_copy(fig)
+    boxes = [ax.get_position().bounds for ax in copy.axes]
+    assert len(set(boxes)) == 4  # four panels, one row each
+    assert boxes[-1] == boxes[3]  # the twin shares the last panel's box
+    heights = [b[3] for b in boxes]
+    assert min(heights) > 0.15  # every panel keeps a readable height
+    plt.close(fig)
+    assert twin is not None
