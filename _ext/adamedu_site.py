@@ -6,8 +6,10 @@
 * Embedded-widget JavaScript that myst-nb would load from a CDN is switched off (the static
   figures on the site work without a kernel; live widgets run in Jupyter).
 * Every notebook page gets a downloadable ``.ipynb`` (``_sources/<page>.ipynb``): the executed
-  notebook with a first cell that installs :mod:`adamedu` when, and only when, it runs on Google
-  Colab. The Colab launch button opens that very file from the published site's branch.
+  notebook with a first cell that installs :mod:`adamedu` on Google Colab and, anywhere else
+  without the package, stops with one sentence on how to install it. The Colab launch button
+  opens that very file from the published site's branch. The package's address and the launch
+  buttons both come from the ``repository`` section of ``_config.yml``.
 * The reading layout (``static/adamedu.css``, ``static/adamedu.js``), the print stylesheet
   (``static/adamedu-print.css``) and the favicon; checks collapsed out of the reading flow
   (``reading_flow.py``); the home page's map of the chapters (``home_page.py``); the PDF edition
@@ -52,21 +54,28 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Templates that replace two of the theme's buttons (accessible names; see their comments).
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-#: The tag that marks the Colab set-up cell, so it is added once and can be recognised by tests.
-SETUP_CELL_TAG = "colab-setup"
+#: The tag that marks the set-up cell, so it is added once and can be recognised by tests.
+SETUP_CELL_TAG = "adamedu-setup"
+#: The set-up cell, first in every downloadable notebook. ``{requirement}`` is the pip requirement
+#: of the package, built from the ``repository`` section of ``_config.yml``.
 SETUP_CELL_SOURCE = """\
-# Set-up for Google Colab: install the adamedu package (and what it needs) from the book's
-# repository. Anywhere else (a local checkout, Binder, JupyterLab) this cell does nothing.
+# Set-up: this notebook uses the book's adamedu package. On Google Colab this cell installs it;
+# anywhere else it does nothing when adamedu is installed, and says how to install it when not.
 import importlib.util
-import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("adamedu") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "{requirement}"],
-        check=True,
-    )
-    importlib.invalidate_caches()"""
+ADAMEDU = "{requirement}"
+if importlib.util.find_spec("adamedu") is None:
+    if "google.colab" in sys.modules:
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", ADAMEDU], check=True)
+        importlib.invalidate_caches()
+    else:
+        raise ModuleNotFoundError(
+            f'This notebook needs the adamedu package: run  %pip install "{ADAMEDU}"  in a cell, '
+            "then restart the kernel and run the notebook again."
+        )"""
 
 
 def mathjax_source_dir() -> Path:
@@ -297,36 +306,17 @@ def _repository(app: Sphinx) -> tuple[str, str]:
     return url, branch
 
 
-def expand_macros(text: str, macros: dict) -> str:
-    """Replace the book's MathJax macros (``\\mhat`` ...) by their definitions in ``text``.
-
-    The site defines them in MathJax's configuration; Jupyter and Colab do not know them, so the
-    downloadable notebooks carry the expanded TeX. Macros with arguments are left alone.
-    """
-    simple = {name: value for name, value in macros.items() if isinstance(value, str)}
-    if not simple:
-        return text
-    names = "|".join(sorted(map(re.escape, simple), key=len, reverse=True))
-    return re.sub(rf"\\({names})(?![A-Za-z])", lambda m: simple[m.group(1)], text)
-
-
-def notebook_with_setup_cell(notebook: dict, requirement: str, macros: dict | None = None) -> dict:
-    """Return ``notebook`` with the Colab set-up cell as its first cell (added once).
-
-    ``macros`` (name -> TeX) are expanded in the Markdown cells, see :func:`expand_macros`.
-    """
-    cells = []
-    for cell in notebook.get("cells", []):
-        if SETUP_CELL_TAG in cell.get("metadata", {}).get("tags", []):
-            continue
-        if macros and cell.get("cell_type") == "markdown":
-            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            cell = {**cell, "source": expand_macros(source, macros)}
-        cells.append(cell)
+def notebook_with_setup_cell(notebook: dict, requirement: str) -> dict:
+    """Return ``notebook`` with the set-up cell as its first cell (added once)."""
+    cells = [
+        cell
+        for cell in notebook.get("cells", [])
+        if SETUP_CELL_TAG not in cell.get("metadata", {}).get("tags", [])
+    ]
     setup = {
         "cell_type": "code",
         "execution_count": None,
-        "id": "colab-setup",
+        "id": "adamedu-setup",
         "metadata": {"tags": [SETUP_CELL_TAG]},
         "outputs": [],
         "source": SETUP_CELL_SOURCE.replace("{requirement}", requirement),
@@ -381,8 +371,7 @@ def _write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict
         return
     repo_url, branch = _repository(app)
     requirement = f"adamedu @ git+{repo_url}@{branch}" if repo_url else "adamedu"
-    macros = ((app.config.mathjax3_config or {}).get("tex") or {}).get("macros") or {}
-    notebook = notebook_with_setup_cell(_executed_notebook(app, executed), requirement, macros)
+    notebook = notebook_with_setup_cell(_executed_notebook(app, executed), requirement)
     text = json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     target = outdir / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)

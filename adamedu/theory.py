@@ -1166,7 +1166,7 @@ def derive_step_bound() -> StepBoundDerivation:
     constant = sp.simplify(_generic_sum(a_expr * g0, (i, 1, t)) / sp.sqrt(_generic_sum(b_expr * g0**2, (i, 1, t))))
     _claim(constant == 1)
 
-    ratio_sym = sp.Symbol(r"\frac{\mhat_t}{\sqrt{\vhat_t}}")
+    ratio_sym = sp.Symbol(r"\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}")
     sup_sym = sp.Symbol(r"S_t")
     return StepBoundDerivation(
         weights=sp.Eq(ratio_sym, A / sp.sqrt(B)),
@@ -1186,12 +1186,12 @@ def derive_step_bound() -> StepBoundDerivation:
         below_limit=below_limit,
         growth_at_equality=sp.Eq(sp.Symbol(r"\lim_{t\to\infty} S_t/\sqrt{t}"), growth_eq),
         growth_above=sp.Eq(sp.Symbol(r"\lim_{t\to\infty} S_t\,q^{-t/2}"), growth_above),
-        paper_sparse=sp.Eq(sp.Symbol(r"\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{\text{spike}}"), sparse),
-        paper_sparse_limit=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{\text{spike}}"), sparse_limit),
+        paper_sparse=sp.Eq(sp.Symbol(r"\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}\Big|_{\text{spike}}"), sparse),
+        paper_sparse_limit=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}\Big|_{\text{spike}}"), sparse_limit),
         excess_factor=sp.Eq(sp.Symbol(r"S_\infty \Big/ \frac{1-\beta_1}{\sqrt{1-\beta_2}}"), excess),
-        constant_ratio=sp.Eq(sp.Symbol(r"\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{g_i = g}"), constant),
-        spike_train=sp.Eq(sp.Symbol(r"\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{k\ \text{spikes}}"), train),
-        spike_train_limit=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{k\ \text{spikes}}"),
+        constant_ratio=sp.Eq(sp.Symbol(r"\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}\Big|_{g_i = g}"), constant),
+        spike_train=sp.Eq(sp.Symbol(r"\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}\Big|_{k\ \text{spikes}}"), train),
+        spike_train_limit=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}\Big|_{k\ \text{spikes}}"),
                                 train_limit),
         symbols={"beta1": b1, "beta2": b2, "t": t, "i": i, "q": q, "k": kk, "a": a, "b": b, "g": g,
                  "supremum": S_t, "supremum_limit": limit_expr, "paper_figure": paper_figure},
@@ -1382,38 +1382,38 @@ def derive_snr_model() -> SNRModel:
     pure_noise = sp.simplify((var_m_hat.subs(b1, 0) + 0) / mean_v_hat.subs(mu, 0))
     _claim(pure_noise == 1)
 
-    snr_tex = r"\E\left|\frac{\mhat_t}{\sqrt{\vhat_t}}\right|"
+    snr_tex = r"\mathbb{E}\left|\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}\right|"
     snr = sp.Symbol(snr_tex)
     return SNRModel(
-        var_m_hat=sp.Eq(sp.Symbol(r"\operatorname{Var}(\mhat_t)"), var_m_hat),
-        var_m_hat_stationary=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\operatorname{Var}(\mhat_t)"), stationary),
+        var_m_hat=sp.Eq(sp.Symbol(r"\operatorname{Var}(\hat{m}_t)"), var_m_hat),
+        var_m_hat_stationary=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\operatorname{Var}(\hat{m}_t)"), stationary),
         var_m_stationary=sp.Eq(sp.Symbol(r"\lim_{t\to\infty}\operatorname{Var}(m_t)"), stationary),
-        mean_v=sp.Eq(sp.Symbol(r"\E[v_{t}]"), (1 - b2**t) * (mu**2 + sigma**2)),
-        mean_v_hat=sp.Eq(sp.Symbol(r"\E[\vhat_{t}]"), mean_v_hat),
-        folded_mean=sp.Eq(sp.Symbol(r"\E|Y|"), folded),
-        folded_mean_slope=sp.Eq(sp.Symbol(r"\frac{\partial\,\E|Y|}{\partial\mu}"), slope),
+        mean_v=sp.Eq(sp.Symbol(r"\mathbb{E}[v_{t}]"), (1 - b2**t) * (mu**2 + sigma**2)),
+        mean_v_hat=sp.Eq(sp.Symbol(r"\mathbb{E}[\hat{v}_{t}]"), mean_v_hat),
+        folded_mean=sp.Eq(sp.Symbol(r"\mathbb{E}|Y|"), folded),
+        folded_mean_slope=sp.Eq(sp.Symbol(r"\frac{\partial\,\mathbb{E}|Y|}{\partial\mu}"), slope),
         expected_abs_snr=sp.Eq(snr, model),
         floor=sp.Eq(sp.Symbol(r"\lim_{r\to 0}" + snr_tex), floor),
         ceiling=sp.Eq(sp.Symbol(r"\lim_{r\to\infty}" + snr_tex), ceiling),
         monotone_numerator=sp.Eq(sp.Symbol(r"(1+r^2)^{3/2}\,\frac{d}{dr}" + snr_tex), sign_part),
         monotone_helper_slope=sp.Eq(sp.Derivative(helper, u), helper_slope),
         constant_uncorrected=sp.Eq(sp.Symbol(r"\frac{m_t}{\sqrt{v_t}}\Big|_{g_i = g}"), uncorrected),
-        constant_corrected=sp.Eq(sp.Symbol(r"\frac{\mhat_t}{\sqrt{\vhat_t}}\Big|_{g_i = g}"), corrected),
+        constant_corrected=sp.Eq(sp.Symbol(r"\frac{\hat{m}_t}{\sqrt{\hat{v}_t}}\Big|_{g_i = g}"), corrected),
         pure_noise_second_moment=sp.Eq(
-            sp.Symbol(r"\frac{\E[\mhat_t^2]}{\E[\vhat_t]}\Big|_{\beta_1 = 0,\ \mu = 0}"), pure_noise
+            sp.Symbol(r"\frac{\mathbb{E}[\hat{m}_t^2]}{\mathbb{E}[\hat{v}_t]}\Big|_{\beta_1 = 0,\ \mu = 0}"), pure_noise
         ),
         var_g_squared=sp.Eq(sp.Symbol(r"\operatorname{Var}(g^{2})"), 4 * mu**2 * sigma**2 + 2 * sigma**4),
-        rel_var_v_hat=sp.Eq(sp.Symbol(r"\frac{\operatorname{Var}(\vhat_t)}{\E[\vhat_{t}]^2}"), rel_var_r),
+        rel_var_v_hat=sp.Eq(sp.Symbol(r"\frac{\operatorname{Var}(\hat{v}_t)}{\mathbb{E}[\hat{v}_{t}]^2}"), rel_var_r),
         rel_var_v_hat_stationary=sp.Eq(
-            sp.Symbol(r"\lim_{t\to\infty}\frac{\operatorname{Var}(\vhat_t)}{\E[\vhat_{t}]^2}"), rel_var_stationary
+            sp.Symbol(r"\lim_{t\to\infty}\frac{\operatorname{Var}(\hat{v}_t)}{\mathbb{E}[\hat{v}_{t}]^2}"), rel_var_stationary
         ),
         long_run_variance=sp.Eq(
-            sp.Symbol(r"\frac{1}{\sigma^2}\sum_{k=-\infty}^{\infty}\operatorname{Cov}(\mhat_t, \mhat_{t+k})"), long_run
+            sp.Symbol(r"\frac{1}{\sigma^2}\sum_{k=-\infty}^{\infty}\operatorname{Cov}(\hat{m}_t, \hat{m}_{t+k})"), long_run
         ),
         ar1_variance=sp.Eq(sp.Symbol(r"\operatorname{Var}(x)"), ar1_closed),
         ar1_white_variance=sp.Eq(sp.Symbol(r"\operatorname{Var}(x)_{\text{white}}"), alpha**2 * L / (1 - rho_s**2)),
         noise_ball_variance=sp.Eq(sp.Symbol(r"\operatorname{Var}(x)"), ball_var),
-        noise_ball_mean_abs=sp.Eq(sp.Symbol(r"\E|x|"), sp.sqrt(alpha * sigma / (sp.pi * a_curv))),
+        noise_ball_mean_abs=sp.Eq(sp.Symbol(r"\mathbb{E}|x|"), sp.sqrt(alpha * sigma / (sp.pi * a_curv))),
         symbols={"beta1": b1, "beta2": b2, "t": t, "mu": mu, "sigma": sigma, "s": s, "r": r, "c": c,
                  "alpha": alpha, "a": a_curv, "rho": rho_s, "L": L,
                  "u": u, "c_value": c_value, "model": model},
