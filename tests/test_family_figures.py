@@ -102,6 +102,7 @@ def test_controls_offer_only_valid_values(figure):
     assert 0.1 in by_name["beta2"].static  # the critical beta2 of the default C = 3
 
 
+@pytest.mark.slow  # exports every frame: not in the fast tier
 def test_static_page_is_self_contained_and_has_every_frame(figure):
     export = figure.export()
     page = SITE.figure_html(export)  # the book's site turns the export into the page

@@ -54,6 +54,7 @@ def test_registered_with_the_book_figures():
     assert widgets.FACTORIES["momentum"] is momentum_figure.momentum_figure
 
 
+@pytest.mark.slow  # exports every frame: not in the fast tier
 def test_static_page_stays_light():
     from test_widgets import SITE  # the book's figure extension, which writes the page
 

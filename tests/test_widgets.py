@@ -338,6 +338,7 @@ def exports(figures):
     return {name: fig.export() for name, fig in figures.items()}
 
 
+@pytest.mark.slow  # exports every figure's frames: not in the fast tier
 @pytest.mark.parametrize("name", FACTORY_NAMES)
 def test_export_covers_every_combination_of_the_static_controls(name, figures, exports):
     fig, export = figures[name], exports[name]
@@ -358,6 +359,7 @@ def test_export_covers_every_combination_of_the_static_controls(name, figures, e
     assert len(export.layouts["wide"].backgrounds) == math.prod(len(c.static) for c in redraw)
 
 
+@pytest.mark.slow  # exports every figure's frames: not in the fast tier
 @pytest.mark.parametrize("name", FACTORY_NAMES)
 def test_export_frames_match_the_figure(name, figures, exports):
     fig, export = figures[name], exports[name]
@@ -407,6 +409,7 @@ def _outside_json(page):
     return re.sub(r'<script type="application/json".*?</script>', "", page, flags=re.S)
 
 
+@pytest.mark.slow  # exports every figure's frames: not in the fast tier
 @pytest.mark.parametrize("name", FACTORY_NAMES)
 def test_static_html_is_self_contained_and_labelled(name, figures, static_pages):
     page = static_pages[name]
@@ -430,6 +433,7 @@ def test_static_html_is_self_contained_and_labelled(name, figures, static_pages)
     assert len(page) < 400_000  # page weight per figure (see benchmarks/bench_widgets.py)
 
 
+@pytest.mark.slow  # exports every figure's frames: not in the fast tier
 @pytest.mark.parametrize("name", FACTORY_NAMES)
 def test_static_html_shows_the_default_frame_without_a_script(name, exports, static_pages):
     export, page = exports[name], static_pages[name]
@@ -444,6 +448,7 @@ def test_static_html_shows_the_default_frame_without_a_script(name, exports, sta
     assert shown == [frame["background"]]
 
 
+@pytest.mark.slow  # exports every figure's frames: not in the fast tier
 @pytest.mark.parametrize("name", FACTORY_NAMES)
 def test_static_html_draws_ink_and_greys_in_the_theme_colours(name, static_pages):
     """Greys are mixtures of the theme's ink and paper, so the figure follows light and dark mode."""
@@ -454,6 +459,7 @@ def test_static_html_draws_ink_and_greys_in_the_theme_colours(name, static_pages
     assert "<style" not in page  # matplotlib's global '*' rule must not reach the page
 
 
+@pytest.mark.slow  # exports every figure's frames: not in the fast tier
 def test_a_page_defines_each_shape_once_and_every_reference_resolves(exports):
     page = SITE._Page()
     html = "".join(SITE.figure_html(exports[name], page=page) for name in ("race", "direction"))
