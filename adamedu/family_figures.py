@@ -15,10 +15,11 @@ import math
 
 import numpy as np
 
+from adamedu import palette
 from adamedu.interactive_figure import Control, InteractiveFigure
 from adamedu.online import ReddiProblem
 from adamedu.optim import ADOPT, Adam
-from adamedu.plots import COLORS, FigureHandle, _line, new_figure
+from adamedu.plots import FigureHandle, _line, book_style, human_log_axis, new_figure
 from adamedu.trace import run
 
 __all__ = ["REDDI_STEPS", "REDDI_ORDER", "reddi_data", "draw_reddi", "update_reddi", "reddi_figure"]
@@ -28,8 +29,8 @@ REDDI_LR = 0.1  # α, used as α/√t (the schedule of the counterexample's theo
 #: The optimizers of the figure: (class, fixed options), and their colours.
 REDDI_RUNS = {"Adam": (Adam, {}), "AMSGrad": (Adam, {"amsgrad": True}), "ADOPT": (ADOPT, {})}
 REDDI_ORDER = tuple(REDDI_RUNS)
-REDDI_COLORS = {"Adam": COLORS["Adam"], "AMSGrad": "#ff7f0e", "ADOPT": "#17becf"}
-REDDI_STYLES = {"Adam": "-", "AMSGrad": "--", "ADOPT": "-."}
+REDDI_COLORS = {name: palette.style(name).color for name in REDDI_ORDER}
+REDDI_STYLES = {name: palette.style(name).linestyle for name in REDDI_ORDER}
 
 
 @functools.lru_cache(maxsize=128)
@@ -82,12 +83,17 @@ def reddi_data(C=3.0, beta2=0.1, beta1=0.0, steps=REDDI_STEPS):
     }
 
 
-def draw_reddi(data) -> FigureHandle:
-    fig, axes = new_figure(2, figsize=(8.6, 3.3), left=0.075, right=0.98, bottom=0.16, wspace=0.28)
-    h = FigureHandle(fig, axes)
+def draw_reddi(data, layout: str = "wide") -> FigureHandle:
+    with book_style():
+        return _draw_reddi(data, layout)
+
+
+def _draw_reddi(data, layout: str) -> FigureHandle:
+    fig, axes = new_figure(2, layout, height=3.3)
+    h = FigureHandle(fig, axes, layout=layout)
     steps = len(data["t"])
     ax = axes[0]
-    ax.axhline(-1.0, color=COLORS["bound"], lw=0.8, ls=":")
+    ax.axhline(-1.0, color=palette.INK, lw=0.8, ls=":")
     ax.annotate("optimum x = −1", (1, -1.0), xytext=(4, 4), textcoords="offset points", fontsize=8)
     for name in REDDI_ORDER:
         _line(
@@ -111,8 +117,8 @@ def draw_reddi(data) -> FigureHandle:
     )
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
     ax = axes[1]
-    ax.axhline(0.0, color=COLORS["bound"], lw=0.8, ls=":")
-    ax.axhline(1.0, color=COLORS["bound"], lw=0.8, ls=":")
+    ax.axhline(0.0, color=palette.INK, lw=0.8, ls=":")
+    ax.axhline(1.0, color=palette.INK, lw=0.8, ls=":")
     for name in REDDI_ORDER:
         _line(
             ax,
@@ -132,6 +138,8 @@ def draw_reddi(data) -> FigureHandle:
         xlabel="round T",
         title="average regret / that of staying at +1",
     )
+    for ax in axes:
+        human_log_axis(ax, "x")
     update_reddi(h, data)
     return h
 

@@ -1,40 +1,43 @@
-"""One figure, two displays: live ipywidgets in a notebook, precomputed frames on the static site.
+"""One figure, two displays: live ipywidgets in a notebook, precomputed frames everywhere else.
 
 An :class:`InteractiveFigure` joins three pieces that know nothing of each other:
 
-- ``compute(**values)``: the numbers, from :mod:`adamedu` (optimizers, problems, theory);
-- ``draw(data)`` and ``update(handle, data)`` from :mod:`adamedu.plots`: a persistent matplotlib
-  figure whose moving artists (the lines whose data depend on the controls) are marked animated;
-- a list of :class:`Control` specifications: ranges, defaults and the values the static page offers.
+- ``compute(**values)``: the numbers, from :mod:`adamedu` (optimizers, problems, theory), as one
+  of the small dataclasses of :mod:`adamedu.plots`;
+- ``draw(data, layout)`` and ``update(handle, data)`` from :mod:`adamedu.plots`: a persistent
+  matplotlib figure whose moving artists (the lines whose data depend on the controls) are
+  marked animated;
+- a list of :class:`Control` specifications: ranges, defaults and the values a page without a
+  kernel offers.
 
-Displayed in a notebook with a kernel, the figure is an ipywidgets box: sliders above a PNG image
-(``ipywidgets.Image``). Moving a slider recomputes the data, moves it into the existing artists and
-repaints only those artists over a cached background (blitting with the Agg renderer), so the image
-keeps its size and nothing flickers. Sliders update continuously while dragged: ipywidgets sends at
-most one change at a time and merges the ones made meanwhile, so a drag never queues up more
-redraws than the kernel can make (``benchmarks/bench_widgets.py`` measures one redraw).
+Displayed in a notebook with a kernel, the figure is an ipywidgets box: controls above a PNG image
+(``ipywidgets.Image``, drawn at twice the screen density). Moving a control recomputes the data,
+moves it into the existing artists and repaints only those artists over a cached background
+(blitting with the Agg renderer), so the image keeps its size and nothing flickers. Sliders update
+continuously while dragged: ipywidgets sends at most one change at a time and merges the ones made
+meanwhile, so a drag never queues up more redraws than the kernel can make
+(``benchmarks/bench_widgets.py`` measures one redraw).
 
 Displayed where no live frontend exists (the book's build, ``nbclient``, an autograder), the same
-object renders as self-contained HTML: the default figure as a PNG ``<img>`` with alt text, which
-needs no JavaScript, and labelled ``<input type="range">`` controls. A short inline script (no
-external file, no network) switches among precomputed frames: for each combination of static
-control values it stores the moving artists' pixel coordinates, and draws them on a ``<canvas>``
-laid over the background image (the figure without the moving artists). A frame costs a few
-kilobytes where a PNG would cost tens.
+object shows as the default figure (``image/png``) and carries, under
+:data:`adamedu.figure_export.FIGURE_MIME`, an export of every combination of the controls' static
+values (:meth:`InteractiveFigure.export`): vector backgrounds in a wide and a narrow layout and the
+moving lines of each frame. The book's site turns it into a page with working sliders (see the
+book's ``_ext`` folder); Jupyter shows the PNG.
 
 Which display is used: a kernel request that allows stdin comes from an interactive frontend
 (JupyterLab, Notebook, VS Code); headless executors (``nbclient``, which the book build, tests and
 graders use) never allow it. ``ADAMEDU_FIGURES=live`` or ``=static`` overrides the guess, and
-:meth:`InteractiveFigure.widget` / :meth:`InteractiveFigure.static_html` give either explicitly.
+:meth:`InteractiveFigure.widget` / :meth:`InteractiveFigure.export` give either explicitly.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import inspect
 import io
 import itertools
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -42,9 +45,33 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Control", "InteractiveFigure", "live_frontend"]
+from adamedu.figure_export import (
+    FIGURE_MIME,
+    ControlExport,
+    FigureExport,
+    Layout,
+    figure_svg,
+    panel_boxes,
+    svg_size,
+    track_of,
+    track_points,
+)
+from adamedu.plots import FigureHandle, format_number
+
+__all__ = ["Control", "InteractiveFigure", "live_frontend", "LIVE_DENSITY"]
 
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+#: Image pixels per screen pixel of the live view and of the PNG in a notebook output: 2 is sharp
+#: on high-density screens; ``ADAMEDU_FIGURE_DENSITY=1`` redraws faster on a slow machine.
+LIVE_DENSITY = 2
+
+
+def _density() -> int:
+    value = os.environ.get("ADAMEDU_FIGURE_DENSITY", str(LIVE_DENSITY))
+    if value not in ("1", "2", "3"):
+        raise ValueError(f"Invalid ADAMEDU_FIGURE_DENSITY: {value!r} (choose 1, 2 or 3)")
+    return int(value)
+_KINDS = ("float", "log", "int", "options", "choice", "toggle")
 
 
 @dataclass(frozen=True)
@@ -57,12 +84,14 @@ class Control:
     - ``"log"``: a base-10 log slider; ``low``, ``high`` and ``step`` are exponents;
     - ``"int"``: an integer slider over ``[low, high]`` with ``step``;
     - ``"options"``: a slider over the numbers in ``options`` (e.g. β2 ∈ {0.9, 0.99, 0.999});
-    - ``"choice"``: a drop-down over ``options``, given as ``(label, value)`` pairs.
+    - ``"choice"``: a drop-down over ``options``, given as ``(label, value)`` pairs;
+    - ``"toggle"``: a check box (``False`` or ``True``).
 
-    ``static`` lists the values the static page offers (it must contain ``default``); an empty
-    tuple keeps the control at its default there. ``continuous`` is ipywidgets'
+    ``static`` lists the values a page without a kernel offers (it must contain ``default``); an
+    empty tuple keeps the control at its default there. ``continuous`` is ipywidgets'
     ``continuous_update``. ``redraws_background`` marks controls that change the fixed part of the
-    figure (e.g. the contour plot of another test function).
+    figure (e.g. the contour plot of another test function). ``fmt`` formats a value for people
+    (default: :func:`adamedu.plots.format_number`).
     """
 
     name: str
@@ -76,11 +105,11 @@ class Control:
     static: tuple = ()
     continuous: bool = True
     redraws_background: bool = False
-    fmt: str = "{:g}"
+    fmt: str | None = None
 
     def __post_init__(self):
-        if self.kind not in ("float", "log", "int", "options", "choice"):
-            raise ValueError(f"Invalid kind: {self.kind!r}")
+        if self.kind not in _KINDS:
+            raise ValueError(f"Invalid kind: {self.kind!r} (choose from {_KINDS})")
         if self.kind in ("float", "log", "int") and not (self.low < self.high and self.step > 0):
             raise ValueError(f"Invalid range for control {self.name!r}")
         if self.kind in ("options", "choice") and not self.options:
@@ -96,6 +125,8 @@ class Control:
     def option_values(self) -> list:
         if self.kind == "choice":
             return [value for _, value in self.options]
+        if self.kind == "toggle":
+            return [False, True]
         return list(self.options)
 
     def reachable_values(self) -> list:
@@ -111,11 +142,18 @@ class Control:
         return self.option_values
 
     def label_of(self, value) -> str:
+        """The value as the control shows it."""
         if self.kind == "choice":
             for label, v in self.options:
                 if _same(v, value):
                     return label
-        return self.fmt.format(value)
+        if self.kind == "toggle":
+            return "on" if value else "off"
+        if self.fmt is not None:
+            return self.fmt.format(value)
+        if self.kind == "int":
+            return f"{int(value):d}"
+        return format_number(value)
 
     def make_widget(self):
         import ipywidgets as w
@@ -133,14 +171,25 @@ class Control:
             return w.FloatLogSlider(value=self.default, base=10, min=self.low, max=self.high,
                                     step=self.step, readout_format=".2g", **common)
         if self.kind == "options":
-            return w.SelectionSlider(options=[(self.fmt.format(v), v) for v in self.options],
+            return w.SelectionSlider(options=[(self.label_of(v), v) for v in self.options],
                                      value=self.default, **common)
         common.pop("continuous_update")
+        if self.kind == "toggle":
+            return w.Checkbox(value=bool(self.default), indent=False, **common)
         return w.Dropdown(options=list(self.options), value=self.default, **common)
+
+    def export(self) -> ControlExport:
+        """The control as a page without a kernel offers it (its static values)."""
+        kind = {"choice": "select", "toggle": "toggle"}.get(self.kind, "range")
+        default = next(i for i, v in enumerate(self.static) if _same(v, self.default))
+        return ControlExport(name=self.name, label=self.label, kind=kind,
+                             labels=[self.label_of(v) for v in self.static], default=default)
 
 
 def _same(a, b) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-15)
     return a == b
 
@@ -160,6 +209,15 @@ def live_frontend() -> bool:
     return bool(kernel is not None and getattr(kernel, "_allow_stdin", False))
 
 
+def _png(rgba: np.ndarray, fast: bool) -> bytes:
+    from matplotlib.image import imsave
+
+    buffer = io.BytesIO()
+    imsave(buffer, np.ascontiguousarray(rgba[..., :3]), format="png",
+           pil_kwargs={"compress_level": 1 if fast else 9})
+    return buffer.getvalue()
+
+
 class InteractiveFigure:
     """A figure whose data follow a set of controls; see the module docstring.
 
@@ -173,18 +231,24 @@ class InteractiveFigure:
     compute : callable
         ``compute(**values) -> data``.
     draw : callable
-        ``draw(data) -> handle``; ``handle.fig`` is the figure and ``handle.moving`` the list of
-        artists that change with the controls (they are set animated here).
+        ``draw(data, layout="wide") -> FigureHandle``; ``handle.fig`` is the figure and
+        ``handle.moving`` the list of artists that change with the controls (they are set
+        animated here). ``layout="narrow"`` stacks the panels for a phone; a ``draw`` without
+        a ``layout`` parameter gives the figure one layout only.
     update : callable
         ``update(handle, data)``: moves ``data`` into the existing artists.
     alt : callable
         ``alt(values) -> str``, a text description of the figure at these values.
+    readout : callable, optional
+        ``readout(data) -> str``: lines of text shown under the figure (e.g. the arithmetic of
+        one step), updated with the controls.
     """
 
     _counter = itertools.count()
 
     def __init__(self, name: str, title: str, controls: Sequence[Control], compute: Callable,
-                 draw: Callable, update: Callable, alt: Callable[[dict], str]):
+                 draw: Callable[..., FigureHandle], update: Callable, alt: Callable[[dict], str],
+                 readout: Callable[[Any], str] | None = None):
         self.name = name
         self.title = title
         self.controls = list(controls)
@@ -193,10 +257,13 @@ class InteractiveFigure:
         self._draw = draw
         self._update = update
         self._alt = alt
+        self._readout = readout
         self.values = {c.name: c.default for c in self.controls}
         self.data = compute(**self.values)
         self.handle = draw(self.data)
         self.fig = self.handle.fig
+        self.density = _density()
+        self.fig.set_dpi(self.fig.get_dpi() * self.density)
         for artist in self.handle.moving:
             artist.set_animated(True)
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -209,6 +276,7 @@ class InteractiveFigure:
         self._image = None
         self._control_widgets = {}
         self._status = None
+        self._readout_view = None
 
     # --- state -------------------------------------------------------------------------------
 
@@ -226,8 +294,13 @@ class InteractiveFigure:
 
     @property
     def size(self) -> tuple[int, int]:
+        """Width and height of the figure on screen, in CSS pixels."""
         width, height = self.canvas.get_width_height()
-        return int(width), int(height)
+        return int(round(width / self.density)), int(round(height / self.density))
+
+    def readout_text(self) -> str:
+        """The readout lines at the current values ('' without a readout)."""
+        return self._readout(self.data) if self._readout is not None else ""
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -269,12 +342,6 @@ class InteractiveFigure:
         """PNG bytes of :meth:`render_rgba` (``fast``: light compression for live updates)."""
         return _png(self.render_rgba(), fast=fast)
 
-    def background_png(self) -> bytes:
-        """The figure without its moving artists, for the static page."""
-        self._ensure_background()
-        self.canvas.restore_region(self._background)
-        return _png(np.asarray(self.canvas.buffer_rgba()), fast=False)
-
     # --- live display ------------------------------------------------------------------------
 
     def widget(self):
@@ -286,21 +353,28 @@ class InteractiveFigure:
         self.prepare_backgrounds()
         width, height = self.size
         self._image = w.Image(value=self.render_png(), format="png", width=width, height=height,
-                              layout=w.Layout(width=f"{width}px", height=f"{height}px",
+                              layout=w.Layout(width=f"{width}px", height="auto",
                                               max_width="100%", object_fit="contain"))
         for control in self.controls:
             cw = control.make_widget()
             cw.observe(self._make_handler(control.name), names="value")
             self._control_widgets[control.name] = cw
         self._status = w.HTML(value="")
+        self._readout_view = w.HTML(value=self._readout_html())
         # One column when two would squeeze the slider tracks (long labels, narrow figure/window).
         columns = "repeat(auto-fit, minmax(min(380px, 100%), 1fr))"
         grid = w.GridBox(list(self._control_widgets.values()),
                          layout=w.Layout(grid_template_columns=columns, grid_gap="2px 16px",
                                          max_width=f"{width}px"))
         self._widget = w.VBox([w.HTML(value=f"<b>{html.escape(self.title)}</b>"), grid,
-                               self._image, self._status])
+                               self._image, self._readout_view, self._status])
         return self._widget
+
+    def _readout_html(self) -> str:
+        text = self.readout_text()
+        if not text:
+            return ""
+        return "<div>" + "<br>".join(html.escape(line) for line in text.splitlines()) + "</div>"
 
     @property
     def control_widgets(self) -> dict:
@@ -319,6 +393,7 @@ class InteractiveFigure:
             try:
                 self.set(**{name: change["new"]})
                 self._image.value = self.render_png()
+                self._readout_view.value = self._readout_html()
                 if self._status.value:
                     self._status.value = ""
             except Exception as exc:  # keep the view alive and say what went wrong
@@ -327,7 +402,7 @@ class InteractiveFigure:
 
         return handler
 
-    # --- static display ----------------------------------------------------------------------
+    # --- display without a kernel ------------------------------------------------------------
 
     def static_frames(self):
         """Yield ``(index_tuple, values)`` for every combination of the static controls."""
@@ -337,17 +412,25 @@ class InteractiveFigure:
             values.update({c.name: c.static[i] for c, i in zip(static, combo)})
             yield combo, values
 
-    def static_html(self) -> str:
-        """Self-contained HTML: default figure, labelled range inputs, frames and a small script."""
+    def export(self) -> FigureExport:
+        """Every frame of the static controls, for a display without a kernel.
+
+        The backgrounds (the figure without its moving lines) are drawn in the wide layout and in
+        the narrow one, once for each value of the controls that redraw them; the moving lines of
+        each frame are stored once per distinct set of points.
+        """
         saved = dict(self.values)
-        uid = f"adamedu-{self.name}-{next(self._counter)}"
         defaults = {c.name: c.default for c in self.controls}
+        static = [c for c in self.controls if c.static]
         try:
             self.set(**defaults)
-            default_png = self.render_png(fast=False)
-            width, height = self.size
-            styles = [_artist_style(a, self.fig) for a in self.handle.moving]
-            frames, backgrounds, bg_ids, pool, pool_ids = {}, {}, {}, [], {}
+            handles = {"wide": self.handle}
+            if "layout" in inspect.signature(self._draw).parameters:  # else: one layout only
+                handles["narrow"] = self._draw(self.data, layout="narrow")
+            tracks = [track_of(artist, self.fig) for artist in self.handle.moving]
+            backgrounds = {name: {} for name in handles}
+            panels = {name: {} for name in handles}
+            frames, pool, pool_ids, readouts, readout_ids, bg_ids = {}, [], {}, [], {}, {}
             items = sorted(self.static_frames(),
                            key=lambda item: repr(tuple(item[1][c.name] for c in self.controls
                                                        if c.redraws_background)))
@@ -355,68 +438,41 @@ class InteractiveFigure:
                 self.set(**values)
                 key = self._key()
                 if key not in bg_ids:
-                    bg_ids[key] = str(len(bg_ids))
-                    backgrounds[bg_ids[key]] = _data_uri(self.background_png())
+                    bg = bg_ids[key] = str(len(bg_ids))
+                    if "narrow" in handles:
+                        self._update(handles["narrow"], self.data)
+                    for name, h in handles.items():
+                        backgrounds[name][bg] = figure_svg(h.fig, hidden=h.moving)
+                        panels[name][bg] = panel_boxes(h.fig)  # after the draw: aspect applied
                 refs = []
                 for artist in self.handle.moving:  # identical point lists are stored once
-                    points = _artist_pixels(artist, height)
-                    ref = pool_ids.setdefault(json.dumps(points), len(pool))
+                    points = track_points(artist)
+                    ref = pool_ids.setdefault(repr(points), len(pool))
                     if ref == len(pool):
                         pool.append(points)
                     refs.append(ref)
-                frames["-".join(map(str, combo))] = {"b": bg_ids[key], "p": refs}
+                readout = None
+                if self._readout is not None:
+                    text = self._readout(self.data)
+                    readout = readout_ids.setdefault(text, len(readouts))
+                    if readout == len(readouts):
+                        readouts.append(text)
+                frames["-".join(map(str, combo))] = {"background": bg_ids[key], "tracks": refs,
+                                                     "readout": readout}
         finally:
             self.set(**saved)
-        static = [c for c in self.controls if c.static]
-        spec = {
-            "bg": backgrounds,
-            "styles": styles,
-            "frames": frames,
-            "pool": pool,
-            "labels": [[c.label_of(v) for v in c.static] for c in static],
-            "names": [c.label for c in static],
-            "title": self.title,
-        }
-        alt = self._alt(defaults)
-        inputs = []
-        for i, c in enumerate(static):
-            cid = f"{uid}-c{i}"
-            index = next(j for j, v in enumerate(c.static) if _same(v, c.default))
-            label = html.escape(c.label)
-            shown = html.escape(c.label_of(c.default))
-            if c.kind == "choice":
-                opts = "".join(
-                    f'<option value="{j}"{" selected" if j == index else ""}>'
-                    f"{html.escape(c.label_of(v))}</option>" for j, v in enumerate(c.static))
-                field_html = f'<select id="{cid}" data-control="{i}" disabled>{opts}</select>'
-            else:
-                field_html = (f'<input type="range" id="{cid}" data-control="{i}" min="0" '
-                              f'max="{len(c.static) - 1}" step="1" value="{index}" '
-                              f'aria-valuetext="{shown}" disabled>')
-            shown_html = "" if c.kind == "choice" else (  # a drop-down shows its own value
-                f' <output for="{cid}" id="{cid}-out">{shown}</output>')
-            inputs.append(f'<div class="adamedu-control"><label for="{cid}">{label}</label> '
-                          f'{field_html}{shown_html}</div>')
-        fixed = [c for c in self.controls if not c.static]
-        fixed_note = ""
-        if fixed:
-            fixed_note = ('<p class="adamedu-fixed">Fixed on this page: ' + ", ".join(
-                f"{html.escape(c.label)} = {html.escape(c.label_of(c.default))}" for c in fixed)
-                + ". Run the notebook for every control.</p>")
-        payload = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
-        return (
-            f'<div class="adamedu-figure" id="{uid}" style="max-width:{width}px">'
-            f'<div class="adamedu-controls" style="display:flex;flex-wrap:wrap;gap:4px 20px">'
-            f'{"".join(inputs)}</div>'
-            f'<div class="adamedu-canvas" style="position:relative;max-width:{width}px">'
-            f'<img src="{_data_uri(default_png)}" alt="{html.escape(alt)}" width="{width}" '
-            f'height="{height}" style="display:block;width:100%;height:auto">'
-            f'<canvas width="{width}" height="{height}" aria-hidden="true" '
-            f'style="position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none">'
-            f"</canvas></div>{fixed_note}"
-            f'<script type="application/json" class="adamedu-frames">{payload}</script>'
-            f"<script>{_SCRIPT.replace('__ID__', uid)}</script></div>"
-        )
+        layouts = {}
+        for name in handles:
+            width, height = svg_size(next(iter(backgrounds[name].values())))
+            layouts[name] = Layout(width=width, height=height, panels=panels[name],
+                                   backgrounds=backgrounds[name])
+        default_frame = "-".join(str(c.export().default) for c in static)
+        return FigureExport(
+            layouts=layouts, title=self.title, alt=self._alt(defaults),
+            controls=[c.export() for c in static],
+            fixed=[(c.label, c.label_of(c.default)) for c in self.controls if not c.static],
+            tracks=tracks, frames=frames, pool=pool, readouts=readouts,
+            default_frame=default_frame)
 
     # --- rich display ------------------------------------------------------------------------
 
@@ -430,173 +486,9 @@ class InteractiveFigure:
             bundle["text/plain"] = text
             return bundle
         text = f"{self.title} (interactive figure: its live controls need a running notebook)"
-        page = self.static_html()
+        exported = self.export().to_json()
         self.set(**{c.name: c.default for c in self.controls})
-        return {"text/html": page, "image/png": base64.b64encode(self.render_png(fast=False)).decode(),
-                "text/plain": text}
-
-
-# --- helpers --------------------------------------------------------------------------------------
-
-
-def _png(rgba: np.ndarray, fast: bool) -> bytes:
-    from PIL import Image
-
-    image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]), mode="RGB")
-    buffer = io.BytesIO()
-    if fast:
-        image.save(buffer, format="png", compress_level=1)
-    else:  # the static page: an adaptive palette keeps anti-aliased lines and quarters the size
-        image.quantize(colors=128, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE).save(
-            buffer, format="png", optimize=True)
-    return buffer.getvalue()
-
-
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _artist_style(artist, fig) -> dict:
-    """Colour, width, dashes, marker and clip rectangle of a Line2D, in canvas pixels."""
-    from matplotlib.colors import to_hex, to_rgba
-
-    px = fig.dpi / 72.0
-    height = fig.bbox.height
-    rgba = to_rgba(artist.get_color(), artist.get_alpha())
-    style = {"c": to_hex(rgba), "a": round(rgba[3], 3), "lw": round(artist.get_linewidth() * px, 2)}
-    if artist.get_linestyle() in ("None", "", " ", "none"):
-        style["lw"] = 0
-    offset, dashes = artist._dash_pattern  # already scaled by the line width, in points
-    if dashes:
-        style["dash"] = [round(d * px, 2) for d in dashes]
-    marker = artist.get_marker()
-    if marker not in (None, "None", "", " ", "none"):
-        style["m"] = round(artist.get_markersize() * px / 2, 2)
-        style["mfc"] = to_hex(to_rgba(artist.get_markerfacecolor(), artist.get_alpha()))
-    if artist.get_clip_on() and artist.axes is not None:
-        box = artist.axes.bbox
-        style["clip"] = [round(box.x0, 1), round(height - box.y1, 1), round(box.width, 1),
-                         round(box.height, 1)]
-    return style
-
-
-def _artist_pixels(artist, height: float) -> list:
-    """A Line2D's points in canvas pixels (y down) as half-pixel integers; ``None`` breaks the line.
-
-    Each point after the first of a run is stored as its difference from the previous one
-    (small numbers, short JSON); the first point after a break is absolute.
-
-    Points closer than one pixel to the last kept point are dropped: at screen resolution they
-    draw nothing new, and they are most of a converged trajectory.
-    """
-    if not artist.get_visible():
-        return []
-    xy = np.asarray(artist.get_xydata(), dtype=float)
-    if xy.size == 0:
-        return []
-    with np.errstate(all="ignore"):
-        pts = artist.get_transform().transform(xy)
-    pts[:, 1] = height - pts[:, 1]
-    finite = np.all(np.isfinite(pts), axis=1)
-    pts = np.clip(pts, -1e5, 1e5)
-    out: list = []
-    last = None
-    n = len(pts)
-    for i in range(n):
-        if not finite[i]:
-            if out and out[-1] is not None:
-                out.append(None)
-                out.append(None)
-            last = None
-            continue
-        x, y = pts[i]
-        if last is not None and i != n - 1 and abs(x - last[0]) < 1.0 and abs(y - last[1]) < 1.0:
-            continue
-        ix, iy = int(round(2 * x)), int(round(2 * y))
-        if last is None:
-            out.extend((ix, iy))
-        else:
-            out.extend((ix - last[2], iy - last[3]))
-        last = (x, y, ix, iy)
-    return out
-
-
-# The whole static-page runtime: read the frames, enable the inputs, draw on input. ES5, no globals.
-_SCRIPT = r"""
-(function () {
-  var root = document.getElementById("__ID__");
-  if (!root) { return; }
-  var spec = JSON.parse(root.querySelector("script.adamedu-frames").textContent);
-  var img = root.querySelector("img"), canvas = root.querySelector("canvas");
-  var inputs = root.querySelectorAll("[data-control]");
-  var ctx = canvas.getContext && canvas.getContext("2d");
-  if (!ctx) { return; }
-  function key() {
-    var parts = [];
-    for (var i = 0; i < inputs.length; i++) { parts.push(inputs[i].value); }
-    return parts.join("-");
-  }
-  function describe() {
-    var parts = [];
-    for (var i = 0; i < inputs.length; i++) {
-      parts.push(spec.names[i] + " = " + spec.labels[i][+inputs[i].value]);
-    }
-    return spec.title + " at " + parts.join(", ");
-  }
-  function decode(p) {  // half-pixel deltas with null breaks -> [[x, y] or null, ...]
-    var out = [], x = 0, y = 0, fresh = true;
-    for (var i = 0; i < p.length; i += 2) {
-      if (p[i] === null) { out.push(null); fresh = true; continue; }
-      if (fresh) { x = p[i]; y = p[i + 1]; fresh = false; } else { x += p[i]; y += p[i + 1]; }
-      out.push([x / 2, y / 2]);
-    }
-    return out;
-  }
-  function draw() {
-    var frame = spec.frames[key()];
-    if (!frame) { return; }
-    var bg = spec.bg[frame.b];
-    if (img.getAttribute("src") !== bg) { img.setAttribute("src", bg); }
-    img.setAttribute("alt", describe());
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    for (var a = 0; a < spec.styles.length; a++) {
-      var s = spec.styles[a], p = spec.pool[frame.p[a]];
-      if (!p || !p.length) { continue; }
-      var xy = decode(p);
-      ctx.save();
-      if (s.clip) { ctx.beginPath(); ctx.rect(s.clip[0], s.clip[1], s.clip[2], s.clip[3]); ctx.clip(); }
-      ctx.globalAlpha = s.a;
-      if (s.lw > 0) {
-        ctx.beginPath();
-        ctx.strokeStyle = s.c; ctx.lineWidth = s.lw; ctx.lineJoin = "round"; ctx.lineCap = "butt";
-        ctx.setLineDash(s.dash || []);
-        for (var i = 0; i < xy.length; i++) {
-          if (xy[i] === null) { continue; }
-          if (i > 0 && xy[i - 1] !== null) { ctx.lineTo(xy[i][0], xy[i][1]); } else { ctx.moveTo(xy[i][0], xy[i][1]); }
-        }
-        ctx.stroke();
-      }
-      if (s.m) {
-        ctx.setLineDash([]); ctx.fillStyle = s.mfc; ctx.strokeStyle = s.c; ctx.lineWidth = 1;
-        for (var j = 0; j < xy.length; j++) {
-          if (xy[j] === null) { continue; }
-          ctx.beginPath(); ctx.arc(xy[j][0], xy[j][1], s.m, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
-        }
-      }
-      ctx.restore();
-    }
-  }
-  for (var i = 0; i < inputs.length; i++) {
-    inputs[i].disabled = false;
-    inputs[i].addEventListener("input", function (event) {
-      var el = event.target, c = +el.getAttribute("data-control");
-      var text = spec.labels[c][+el.value];
-      var out = root.querySelector("output[for='" + el.id + "']");
-      if (out) { out.textContent = text; }
-      if (el.type === "range") { el.setAttribute("aria-valuetext", text); }
-      draw();
-    });
-  }
-})();
-"""
+        width, height = self.size
+        png = base64.b64encode(self.render_png(fast=False)).decode()
+        data = {FIGURE_MIME: exported, "image/png": png, "text/plain": text}
+        return data, {"image/png": {"width": width, "height": height}}

@@ -22,10 +22,10 @@ import functools
 import numpy as np
 from matplotlib.figure import Figure
 
-from adamedu import momentum
+from adamedu import momentum, palette
 from adamedu.interactive_figure import Control, InteractiveFigure
 from adamedu.optim import SGD
-from adamedu.plots import FigureHandle, contour_panel
+from adamedu.plots import NARROW_WIDTH, FigureHandle, book_style, contour_panel
 from adamedu.problems import IllConditionedQuadratic
 from adamedu.trace import run
 
@@ -39,11 +39,19 @@ PROBLEM = {"condition_number": CONDITION_NUMBER, "angle": ANGLE}
 XLIM, YLIM = (-5.2, 2.6), (-3.4, 2.2)
 LAMBDA_AXIS = np.linspace(0.0, 60.0, 241)
 
-# Until the shared palette lands: heavy ball in the momentum colour of adamedu.plots, gradient
-# descent in the SGD colour, the two modes in an orange/blue pair that stays apart for colour-blind
-# readers.
-COLORS = {"heavy ball": "#2ca02c", "gradient descent": "#1f77b4", "slow mode": "#e66100",
-          "fast mode": "#5d3a9b", "reference": "#444444"}
+# Heavy ball and gradient descent in their colours of adamedu.palette; the two modes in two
+# other Okabe-Ito colours, which stay apart for colour-blind readers.
+COLORS = {"heavy ball": palette.style("Momentum").color, "gradient descent": palette.style("SGD").color,
+          "slow mode": palette.OKABE_ITO["orange"], "fast mode": palette.OKABE_ITO["reddish purple"],
+          "reference": palette.INK}
+# Panel boxes (figure fractions) of the two layouts, in the order path, errors, rates.
+LAYOUT_BOXES = {
+    "wide": ((7.2, 6.0), ((0.085, 0.57, 0.40, 0.37), (0.085, 0.08, 0.895, 0.36),
+                          (0.585, 0.57, 0.395, 0.37))),
+    # a phone: path on top, the rates below it, the modes at the bottom
+    "narrow": ((NARROW_WIDTH, 8.6), ((0.16, 0.70, 0.80, 0.27), (0.16, 0.05, 0.80, 0.24),
+                                     (0.16, 0.40, 0.80, 0.22))),
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,19 +91,26 @@ def momentum_data(lr=0.0625, mu=0.5625, steps=STEPS):
     }
 
 
-def draw(data) -> FigureHandle:
-    """Three panels: path on the contours, rate against eigenvalue, error per eigen-direction."""
-    # Two rows (path and rates on top, the modes below): narrow enough to stay legible on a phone.
-    fig = Figure(figsize=(7.2, 6.0), dpi=100)
-    axes = [fig.add_axes(box) for box in ((0.085, 0.57, 0.40, 0.37), (0.085, 0.08, 0.895, 0.36),
-                                          (0.585, 0.57, 0.395, 0.37))]
-    h = FigureHandle(fig, axes)
+def draw(data, layout: str = "wide") -> FigureHandle:
+    """Three panels: path on the contours, rate against eigenvalue, error per eigen-direction.
+
+    ``"wide"``: two rows (path and rates on top, the modes below); ``"narrow"``: one column.
+    """
+    with book_style():
+        return _draw(data, layout)
+
+
+def _draw(data, layout: str) -> FigureHandle:
+    size, boxes = LAYOUT_BOXES[layout]
+    fig = Figure(figsize=size, dpi=100)
+    axes = [fig.add_axes(box) for box in boxes]
+    h = FigureHandle(fig, axes, layout=layout)
     ax = axes[0]
     contour_panel(ax, data["loss"], XLIM, YLIM)
     for i, (name, style) in enumerate((("slow mode", "-"), ("fast mode", "-"))):
         q = data["eigenvectors"][:, i]
         ax.plot([-6 * q[0], 6 * q[0]], [-6 * q[1], 6 * q[1]], color=COLORS[name], lw=0.9, ls=":")
-    ax.plot(*data["start"], marker="s", color="#111111", ms=5)
+    ax.plot(*data["start"], **palette.style("start").kwargs())
     (h.lines["path"],) = ax.plot([], [], color=COLORS["heavy ball"], lw=1.2, marker="o", ms=2)
     ax.set(xlim=XLIM, ylim=YLIM, xlabel=r"$\theta_1$", ylabel=r"$\theta_2$", aspect="equal",
            title="iterates (dotted: eigen-directions)")

@@ -4,11 +4,12 @@ Starts a real IPython kernel (jupyter_client, inline matplotlib backend, as a no
 every figure's live widget there and drives every control across its range (edges included,
 forwards then backwards), timing each change from the new value to the repainted ``Image``
 (recompute, move the data into the artists, blit, PNG encode, comm message out), next to what a
-plain re-plot (full draw and savefig) of the same figure costs. Then it times
-``static_html()`` (what the precomputed frames add to a book build) and reports the HTML size per
-figure.
+plain re-plot (full draw and savefig) of the same figure costs. Then it times ``export()`` (what
+the precomputed frames add to a book build) and reports the size of the HTML the book's site makes
+of it (``_ext/adamedu_figures.py``) per figure.
 
     python benchmarks/bench_widgets.py [--points 24]
+    ADAMEDU_FIGURE_DENSITY=1 python benchmarks/bench_widgets.py   # images at screen density
 
 Targets (2-core machine): median <= 100 ms and p95 <= 250 ms per change; static page well under
 1 MB per figure.
@@ -19,15 +20,20 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
+from pathlib import Path
 
 from jupyter_client.manager import start_new_kernel
+
+EXT = Path(__file__).resolve().parents[1] / "_ext"
 
 KERNEL_CODE = textwrap.dedent(
     """
     %matplotlib inline
-    import io, json, time
+    import io, json, sys, time
     import numpy as np
     from adamedu import widgets
+    sys.path.insert(0, "EXT_DIR")
+    import adamedu_figures
 
     def _sweep(control, points):
         values = control.reachable_values()
@@ -57,14 +63,15 @@ KERNEL_CODE = textwrap.dedent(
             _fig.fig.savefig(io.BytesIO(), format="png")
             _naive.append(time.perf_counter() - _start)
         _start = time.perf_counter()
-        _page = _fig.static_html()
+        _export = _fig.export()
         _static_s = time.perf_counter() - _start
+        _page = adamedu_figures.figure_html(_export)
         _results[_name] = {
             "times": _times,
             "naive": _naive,
             "static_s": _static_s,
             "html_bytes": len(_page.encode()),
-            "frames": sum(1 for _ in _fig.static_frames()),
+            "frames": len(_export.frames),
             "png_bytes": len(_fig.render_png(fast=True)),
         }
     print("RESULTS" + json.dumps(_results))
@@ -83,8 +90,8 @@ def run_in_kernel(points: int) -> dict:
             elif msg["msg_type"] == "error":
                 out.append("\n".join(msg["content"]["traceback"]))
 
-        reply = kc.execute_interactive(KERNEL_CODE.replace("POINTS", str(points)), timeout=1800,
-                                       output_hook=hook)
+        code = KERNEL_CODE.replace("POINTS", str(points)).replace("EXT_DIR", str(EXT))
+        reply = kc.execute_interactive(code, timeout=1800, output_hook=hook)
         text = "".join(out)
         if reply["content"]["status"] != "ok" or "RESULTS" not in text:
             raise RuntimeError(text)
@@ -104,7 +111,7 @@ def main() -> None:
     results = run_in_kernel(args.points)
     header = (f"{'figure':<16} {'changes':>7} {'median ms':>9} {'p95 ms':>7} {'max ms':>7} "
               f"{'re-plot ms':>10} "
-              f"{'live PNG kB':>11} {'frames':>6} {'static s':>8} {'page kB':>7}")
+              f"{'live PNG kB':>11} {'frames':>6} {'export s':>8} {'page kB':>7}")
     print(header)
     print("-" * len(header))
     total_s = total_kb = 0.0
@@ -117,7 +124,7 @@ def main() -> None:
               f"{r['png_bytes'] / 1e3:>11.0f} {r['frames']:>6} "
               f"{r['static_s']:>8.2f} {r['html_bytes'] / 1e3:>7.0f}")
     print("-" * len(header))
-    print(f"static pages of all figures: {total_s:.1f} s of build time, {total_kb:.0f} kB of HTML")
+    print(f"exports of all figures: {total_s:.1f} s of build time, {total_kb:.0f} kB of HTML")
     print("targets: median <= 100 ms, p95 <= 250 ms per change (2 cores); 're-plot' is the median "
           "of a plain recompute + full draw + savefig, for comparison")
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from adamedu import family_figures as ff
-from adamedu.interactive_figure import _artist_pixels
+from adamedu.figure_export import track_points
 from adamedu.online import ReddiProblem
 from adamedu.optim import ADOPT, Adam
 from adamedu.trace import run
-from tests.test_widgets import decode, parse_static, sweep
+from tests.test_widgets import SITE, sweep
 
 
 @pytest.fixture(scope="module")
@@ -102,20 +102,20 @@ def test_controls_offer_only_valid_values(figure):
     assert 0.1 in by_name["beta2"].static  # the critical beta2 of the default C = 3
 
 
+@pytest.mark.slow  # exports every frame: not in the fast tier
 def test_static_page_is_self_contained_and_has_every_frame(figure):
-    page = figure.static_html()
+    export = figure.export()
+    page = SITE.figure_html(export)  # the book's site turns the export into the page
     assert not re.search(r"https?://|<script[^>]*src=|require\(", page)
-    alt = re.search(r'<img [^>]*alt="([^"]*)"', page).group(1)
+    alt = re.search(r'<svg class="adamedu-plot" role="img" aria-label="([^"]*)"', page).group(1)
     assert "Reddi" in alt and "C = 3" in alt
-    spec = parse_static(page)
     static_controls = [c for c in figure.controls if c.static]
-    assert len(spec["frames"]) == math.prod(len(c.static) for c in static_controls) == 16
+    assert len(export.frames) == math.prod(len(c.static) for c in static_controls) == 16
     combo, values = list(figure.static_frames())[-1]
     figure.set(**values)
-    frame = spec["frames"]["-".join(map(str, combo))]
-    height = figure.size[1]
-    for artist, ref in zip(figure.handle.moving, frame["p"]):
-        assert decode(spec["pool"][ref]) == decode(_artist_pixels(artist, height))
+    frame = export.frames["-".join(map(str, combo))]
+    for artist, ref in zip(figure.handle.moving, frame["tracks"]):
+        assert export.pool[ref] == track_points(artist)
     figure.set(**{c.name: c.default for c in figure.controls})
     assert len(page) < 400_000
 

@@ -54,6 +54,9 @@ def test_registered_with_the_book_figures():
     assert widgets.FACTORIES["momentum"] is momentum_figure.momentum_figure
 
 
+@pytest.mark.slow  # exports every frame: not in the fast tier
 def test_static_page_stays_light():
-    page = momentum_figure.momentum_figure().static_html()
+    from test_widgets import SITE  # the book's figure extension, which writes the page
+
+    page = SITE.figure_html(momentum_figure.momentum_figure().export())
     assert len(page) < 400_000

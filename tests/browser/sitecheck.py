@@ -306,17 +306,19 @@ LAYOUT = r"""() => {
   };
 }"""
 
-# The figure a slider controls: the nearest ancestor that holds an image or a canvas.
+# The figure a slider controls: the nearest ancestor that holds an image, a canvas or a plot.
 SLIDER_SNAPSHOT = """(index) => {
   const input = document.querySelectorAll('input[type="range"]')[index];
   let box = input.parentElement;
-  while (box && !box.querySelector("img, canvas, svg image")) { box = box.parentElement; }
+  while (box && !box.querySelector("img, canvas, svg image, svg.adamedu-plot")) { box = box.parentElement; }
   if (!box) return {container: false, state: []};
   const state = [];
   box.querySelectorAll("img").forEach(img => state.push("img:" + img.currentSrc + "|" + img.src));
   box.querySelectorAll("canvas").forEach(c => { try { state.push("canvas:" + c.toDataURL()); }
                                               catch (e) { state.push("canvas:tainted"); } });
   box.querySelectorAll("svg image").forEach(i => state.push("svgimg:" + i.getAttribute("href")));
+  box.querySelectorAll("path.adamedu-track").forEach(p => state.push("track:" + p.getAttribute("d")));
+  box.querySelectorAll("g.adamedu-bg").forEach(g => state.push("bg:" + g.style.display));
   return {container: true, state: state, value: input.value, min: input.min, max: input.max,
           label: input.labels && input.labels.length ? input.labels[0].textContent.trim()
                  : (input.getAttribute("aria-label") || input.id || "")};

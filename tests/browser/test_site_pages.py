@@ -100,11 +100,6 @@ def test_visible_navigation_buttons_open_their_panels(site, page, size):
             assert click["restored"], f"{page} ({size}): the {kind} panel did not close again"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="figures are drawn at 1x until the figures part of issue 11 lands (it renders them at 2x); "
-    "remove this marker with it",
-)
 def test_figures_are_sharp_on_high_density_screens(site):
     """Every figure image has at least twice as many pixels as the CSS pixels it is shown in."""
     blurry = {
