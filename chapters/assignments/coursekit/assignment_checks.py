@@ -447,9 +447,16 @@ def _oracle(helper: dict, fallback):
     threshold = helper.get("threshold", 1e-10)
     params = helper["params"]
 
+    try:  # arguments the caller leaves out take the defaults of the student's own function
+        defaults = {k: p.default for k, p in inspect.signature(fallback).parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+    except (TypeError, ValueError):
+        defaults = {}
+
     def right_answer(*args, **kwargs):
         right_answer.calls += 1
-        bound = dict(zip(params, args))
+        bound = dict(defaults)
+        bound.update(zip(params, args))
         bound.update(kwargs)
         for call in helper["calls"]:
             if all(p in bound and _same_input(value, bound[p], threshold) for p, value in call["args"]):
@@ -558,12 +565,19 @@ def diagnose(spec, obj, data_path=None) -> Finding | None:
     return again
 
 
-def check_stored(name: str, obj, data_path=None) -> None:
-    """Raise ``AssertionError`` naming the wrong part, step and likely cause (see :func:`diagnose`)."""
+def check_stored(name: str, obj, data_path=None, symbols=None) -> None:
+    """Raise ``AssertionError`` naming the wrong part, step and likely cause (see :func:`diagnose`).
+
+    Stored values (``kind="value"``) are compared with :func:`check_array`; stored SymPy answers
+    (``kind="expression"``) are evaluated at the stored points, with the notebook's ``symbols``.
+    """
     _unanswered(name, obj)
     spec = stored(name, data_path)
     if spec["kind"] == "value":
         check_array(name, obj, spec["expected"], spec["threshold"], spec.get("hint", ""))
+        return
+    if spec["kind"] == "expression":
+        check_expression_at_points(name, obj, symbols or {}, spec["points"], spec.get("hint", ""))
         return
     finding = diagnose(spec, obj, data_path)
     if finding is not None:
@@ -649,11 +663,22 @@ def check_monte_carlo(name: str, got, expected, stderr, z: float = 5.0, hint: st
 
 
 def _generic_branch(expr):
-    """Replace each Piecewise by its last (otherwise) branch: SymPy's geometric sums carry a
-    separate branch for ratio 1 (beta = 1, no averaging), which the derivations exclude."""
+    """Replace each Piecewise by its branch for 0 < beta < 1, the case the derivations treat.
+
+    SymPy's finite geometric sums carry a separate branch for ratio 1 (``Eq(beta, 1)``, no
+    averaging), and its infinite sums an unevaluated ``Sum`` for ratio 1 or more: the branch kept is
+    the first one that is neither.
+    """
     import sympy as sp
 
-    return expr.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[-1].expr)
+    def pick(piecewise):
+        for branch in piecewise.args:
+            if not isinstance(branch.cond, sp.Eq) and not branch.expr.has(sp.Sum) and not (
+                    isinstance(branch.cond, sp.Or) and any(isinstance(c, sp.Eq) for c in branch.cond.args)):
+                return branch.expr
+        return piecewise.args[-1].expr
+
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)
 
 
 def _as_expression(name, got):

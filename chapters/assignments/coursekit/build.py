@@ -240,10 +240,29 @@ def _finish(path: Path, setup: nbformat.NotebookNode, submit: bool) -> None:
     nbformat.write(nb, path)
 
 
-def generate(name: str, out: Path = DEFAULT_OUT, quiet: bool = True) -> Path:
-    """Build one assignment into ``out/<name>``; return that folder."""
+def inputs_hash(name: str) -> str:
+    """A hash of everything an assignment's build depends on: its source, this tooling, the
+    ``adamedu`` package, the repository settings and the Otter version."""
+    import otter
+
+    digest = hashlib.sha256()
+    files = [SOURCES / f"{name}.md", *sorted(HERE.glob("*.py")), *sorted((ROOT / "adamedu").rglob("*.py"))]
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(repr((repository(), otter.__version__)).encode())
+    return digest.hexdigest()
+
+
+def generate(name: str, out: Path = DEFAULT_OUT, quiet: bool = True, force: bool = False) -> Path:
+    """Build one assignment into ``out/<name>`` and return that folder. An earlier build from the
+    same inputs (see :func:`inputs_hash`) is reused unless ``force``."""
     catalog.by_name(name)  # an unknown name fails here
     result = (Path(out) / name).resolve()
+    stamp = result / ".inputs"
+    key = inputs_hash(name)
+    if not force and stamp.is_file() and stamp.read_text() == key and autograder_zip(result).is_file() \
+            and student_notebook(result).is_file():
+        return result
     if result.exists():
         shutil.rmtree(result)
     with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
@@ -271,6 +290,7 @@ def generate(name: str, out: Path = DEFAULT_OUT, quiet: bool = True) -> Path:
         _finish(result / "autograder" / f"{name}.ipynb", setup, submit=False)
         (zip_path,) = (otter_out / "autograder").glob("*-autograder_*.zip")
         shutil.copy(zip_path, result / f"{name}-autograder.zip")
+    stamp.write_text(key)
     return result
 
 
@@ -300,13 +320,14 @@ def main(argv=None) -> int:
     parser.add_argument("names", nargs="*", help="assignments to build (default: all)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output folder (default: {DEFAULT_OUT.relative_to(ROOT)})")
+    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     args = parser.parse_args(argv)
     names = args.names or catalog.names()
     unknown = sorted(set(names) - set(catalog.names()))
     if unknown:
         parser.error(f"unknown assignment(s): {', '.join(unknown)}; choose from {catalog.names()}")
     for name in names:
-        result = generate(name, args.out)
+        result = generate(name, args.out, force=args.force)
         print(f"{name}:")
         print(f"   student notebook: {student_notebook(result)}")
         print(f"   solution:         {result / 'autograder' / (name + '.ipynb')}")
