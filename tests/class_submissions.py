@@ -97,7 +97,7 @@ def _replace(nb: dict, edits) -> dict:
 def _insert_after(nb: dict, marker: str, source: str) -> dict:
     nb = json.loads(json.dumps(nb))
     index = next(i for i, c in enumerate(nb["cells"]) if marker in "".join(c["source"]))
-    nb["cells"].insert(index + 1, {"cell_type": "code", "execution_count": None, "id": "inserted",
+    nb["cells"].insert(index + 1, {"cell_type": "code", "execution_count": None, "id": f"inserted-{len(nb['cells'])}",
                                    "metadata": {}, "outputs": [], "source": source})
     return nb
 

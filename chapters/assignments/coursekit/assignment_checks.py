@@ -352,14 +352,18 @@ def _diagnose_stepwise(spec, fn) -> Finding | None:
 
 def _diagnose_run(spec, fn) -> Finding | None:
     """A function that runs a whole loop and returns a path; compared row by row."""
-    threshold = spec["threshold"]
     problem = spec.get("problem") or {}
     args = [PROBLEMS[problem["name"]] if name == problem.get("arg") else value for name, value in spec["args"]]
     scalars = {k: v for k, v in spec["args"] if k != problem.get("arg") and not callable(v)}
     outs = _outputs(spec, _call(spec, fn, [np.array(a, copy=True) if isinstance(a, np.ndarray) else a
                                            for a in args], inputs=scalars), inputs=scalars)
-    path = outs[spec.get("compare", 0)]
-    expected = spec["expected"]
+    return _path_finding(spec, outs[spec.get("compare", 0)], first_row=0, inputs=scalars)
+
+
+def _path_finding(spec, path, first_row, inputs) -> Finding | None:
+    """Compare a whole path with the stored one, row by row: the first wrong row, and the stored
+    mistakes whose paths equal the student's everywhere (or up to that row)."""
+    threshold, expected = spec["threshold"], spec["expected"]
     rows = [r for r in range(len(expected)) if not same_values(expected[r], path[r], threshold)]
     if not rows:
         return None
@@ -367,16 +371,15 @@ def _diagnose_run(spec, fn) -> Finding | None:
     mistakes = spec.get("mistakes", {})
     consistent = [c for c, p in mistakes.items() if same_values(p, path, threshold)]
     here = [c for c, p in mistakes.items() if same_values(p[: r + 1], path[: r + 1], threshold)]
-    cause = (_cause_text(consistent, r, here) or _nonfinite_cause([path[r]])
+    cause = (_cause_text(consistent, r + first_row, here) or _nonfinite_cause([path[r]])
              or spec.get("unexplained", {}).get("0", ""))
-    return Finding(spec["function"], spec.get("row_label", "the path"), r, len(expected) - 1,
+    return Finding(spec["function"], spec.get("row_label", "the path"), r + first_row, len(expected) - 1 + first_row,
                    expected[r], path[r], rel_error(expected[r], path[r]), threshold, cause=cause,
-                   inputs=scalars, note=spec.get("row_note", ""), step_name=spec.get("step_name", "step t"))
+                   inputs=inputs, note=spec.get("row_note", ""), step_name=spec.get("step_name", "step t"))
 
 
 def _diagnose_optimizer(spec, cls) -> Finding | None:
     """An optimizer class: built on copies of stored parameters, stepped with stored gradients."""
-    threshold = spec["threshold"]
     name = spec["function"]
     kwargs = spec["kwargs"]
     shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
@@ -410,19 +413,7 @@ def _diagnose_optimizer(spec, cls) -> Finding | None:
                 "update them in place (p -= ..., or p[...] = ...), as torch.optim does; returning new "
                 "arrays or rebinding a name does not change the caller's arrays."))
         path.append(np.concatenate([p.ravel() for p in params]).astype(np.float64))
-    path = np.array(path)
-    expected = spec["expected"]
-    rows = [r for r in range(len(expected)) if not same_values(expected[r], path[r], threshold)]
-    if not rows:
-        return None
-    r = rows[0]
-    mistakes = spec.get("mistakes", {})
-    consistent = [c for c, p in mistakes.items() if same_values(p, path, threshold)]
-    here = [c for c, p in mistakes.items() if same_values(p[: r + 1], path[: r + 1], threshold)]
-    cause = _cause_text(consistent, r + 1, here) or _nonfinite_cause([path[r]])
-    return Finding(name, spec.get("row_label", "the parameters"), r + 1, len(expected), expected[r],
-                   path[r], rel_error(expected[r], path[r]), threshold, cause=cause,
-                   inputs={"kwargs": shown}, note=spec.get("row_note", ""), step_name="step")
+    return _path_finding(spec, np.array(path), first_row=1, inputs={"kwargs": shown})
 
 
 _KINDS = {"stepwise": _diagnose_stepwise, "run": _diagnose_run, "optimizer": _diagnose_optimizer}

@@ -490,7 +490,7 @@ def adam_class_spec(shapes=((3,), (2, 2)), steps=6, lr=0.1, betas=(0.8, 0.9), ep
         expected.append(np.concatenate([p.ravel() for p in params]))
     record = []
     _adam_class_run(params0, grads, lr, betas, eps, record=record)
-    spec = dict(kind="optimizer", function="Adam", signature=SIGNATURES["Adam"], threshold=1e-10,
+    spec = dict(kind="optimizer", function="Adam", signature=SIGNATURES["Adam"], threshold=1e-10, step_name="step",
                 params=params0, grads=grads, kwargs=dict(lr=lr, betas=list(betas), eps=eps),
                 expected=np.array(expected),
                 mistakes={cause: _adam_class_run(params0, grads, lr, betas, eps, variant)
@@ -672,12 +672,12 @@ def run_online_spec(T=30, C=3.0, alpha=0.5, beta2=None, keep_max=True, helpers=N
         mistakes.pop(ONLINE_MISTAKES["ignores_flag"])
         mistakes["keep_max=True is ignored: pass the running maximum v_max of the previous step to "
                  "amsgrad_step"] = _online_loop(False, T, C, alpha, beta2)
-    spec = dict(kind="run", function="run_online", signature="run_online(keep_max, T) -> points of shape (T,)",
+    spec = dict(kind="run", function="run_online", signature="run_online(keep_max, T, beta2) -> points of shape (T,)",
                 outputs=["points"], shape=[T], dtype="float64", threshold=1e-9,
                 expected=reference_online(keep_max, T, C, alpha, beta2), mistakes=mistakes,
                 row_label="the point x_t", step_name="index t",
                 row_note="Entry t of the result is x_t, the point at which the gradient of step t + 1 is taken.",
-                args=[["keep_max", keep_max], ["T", T]])
+                args=[["keep_max", keep_max], ["T", T], ["beta2", beta2]])
     if helpers:
         spec["helpers"] = {"amsgrad_step": _helper(helpers, "amsgrad_step", record)}
     return spec

@@ -180,8 +180,11 @@ def stage(name: str, folder: Path) -> Path:
     nbformat.write(nb, master)
     shutil.copy(HERE / "assignment_checks.py", folder / "assignment_checks.py")
     shutil.copy(HERE / "autograder_checks.py", folder / "autograder_checks.py")
-    data = assignment_checks.encode(probes.stored_values(name))
-    (folder / "expected_values.json").write_text(json.dumps(data, sort_keys=True) + "\n", "utf-8")
+    values = probes.stored_values(name)
+    public = {k: v for k, v in values.items() if not k.startswith("_reference_")}
+    reference = {k.removeprefix("_reference_"): v for k, v in values.items() if k.startswith("_reference_")}
+    (folder / "expected_values.json").write_text(json.dumps(assignment_checks.encode(public), sort_keys=True) + "\n", "utf-8")
+    (folder / "reference_values.json").write_text(json.dumps(assignment_checks.encode(reference), sort_keys=True) + "\n", "utf-8")
     shutil.copytree(ROOT / "adamedu", folder / "adamedu", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (folder / "requirements.txt").write_text("\n".join(_grading_requirements(name)) + "\n", "utf-8")
     return master
@@ -246,7 +249,8 @@ def inputs_hash(name: str) -> str:
     import otter
 
     digest = hashlib.sha256()
-    files = [SOURCES / f"{name}.md", *sorted(HERE.glob("*.py")), *sorted((ROOT / "adamedu").rglob("*.py"))]
+    tooling = [HERE / f for f in ("assignment_checks.py", "autograder_checks.py", "build.py", "catalog.py", "probes.py")]
+    files = [SOURCES / f"{name}.md", *tooling, *sorted((ROOT / "adamedu").rglob("*.py"))]
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(repr((repository(), otter.__version__)).encode())
@@ -290,6 +294,7 @@ def generate(name: str, out: Path = DEFAULT_OUT, quiet: bool = True, force: bool
         _finish(result / "autograder" / f"{name}.ipynb", setup, submit=False)
         (zip_path,) = (otter_out / "autograder").glob("*-autograder_*.zip")
         shutil.copy(zip_path, result / f"{name}-autograder.zip")
+        shutil.copy(master.parent / "reference_values.json", result / "reference_values.json")
     stamp.write_text(key)
     return result
 

@@ -50,17 +50,17 @@ ASSIGNMENTS = (
             "write each line of Adam's Algorithm 1 as a vectorised NumPy expression",
             "say what state Adam keeps between steps (the raw moments and one step count) and why",
             "turn an update rule into a training loop and an optimizer object that updates its "
-            "parameters in place, as torch.optim does",
-            "explain why the first step has size lr whatever the gradient's scale, and where eps breaks this",
+            "parameters in place, as `torch.optim` does",
+            "explain why the first step has size `lr` whatever the gradient's scale, and where `eps` breaks this",
             "read a failing check: the part, the step and the likely mistake",
         ),
-        hours=2.5, compute_seconds=3, modules=dict(NUMPY), cell_timeout=60, submission_timeout=300),
+        hours=2.5, compute_seconds=5, modules=dict(NUMPY), cell_timeout=60, submission_timeout=300),
     Assignment(
         name="bias_correction_sympy", number=2, title="Deriving the bias correction with SymPy",
         label="assign-bias-correction-sympy", prerequisites=("chap-bias-correction",),
         objectives=(
             "unroll a moving average into a weighted sum and evaluate it in closed form with SymPy",
-            "derive E[m_t] = (1 - beta1^t) mu and the variance of m_t, and the first step without correction",
+            "derive $\\mathbb{E}[m_t] = (1-\\beta_1^t)\\mu$, the variance of $m_t$, and the first step without the correction",
             "quantify the lag of an exponential average when the mean drifts",
             "confirm a derivation by simulation within standard errors",
         ),
@@ -70,26 +70,26 @@ ASSIGNMENTS = (
         name="momentum_quadratic", number=3, title="Momentum on a quadratic, with and without noise",
         label="assign-momentum-quadratic", prerequisites=("chap-gd-to-adam",),
         objectives=(
-            "implement heavy-ball and Nesterov momentum with torch.optim.SGD's conventions",
+            "implement heavy-ball and Nesterov momentum with the conventions of `torch.optim.SGD`",
             "analyse gradient descent and heavy ball on a quadratic through the eigenvalues of the "
             "iteration matrix, and find the best step size and momentum",
-            "show that tuned momentum converges at the rate (sqrt(kappa) - 1)/(sqrt(kappa) + 1) on a "
+            "show that tuned momentum converges at the rate $(\\sqrt\\kappa - 1)/(\\sqrt\\kappa + 1)$ on a "
             "deterministic quadratic, far faster than gradient descent",
             "measure, over seeds, that under gradient noise momentum behaves like a larger learning rate",
         ),
-        hours=3, compute_seconds=20, modules=dict(NUMPY), cell_timeout=120, submission_timeout=600),
+        hours=3, compute_seconds=21, modules=dict(NUMPY), cell_timeout=120, submission_timeout=600),
     Assignment(
         name="tuning_experiment", number=4, title="Tuning Adam honestly", label="assign-tuning-experiment",
         prerequisites=("chap-rescaling-invariance", "chap-trust-region", "chap-paper-experiments"),
         objectives=(
-            "tune a learning rate and beta1 on a validation split with a fixed budget and several seeds, "
+            "tune a learning rate and $\\beta_1$ on a validation split with a fixed budget and several seeds, "
             "and report the test result of the chosen setting with its spread",
             "tell a real difference from seed-to-seed noise",
-            "demonstrate Adam's invariance to rescaled gradients and where eps breaks it",
+            "demonstrate Adam's invariance to rescaled gradients and where $\\epsilon$ breaks it",
             "compare measured step sizes with the paper's bound and the exact worst case",
             "justify every choice in writing",
         ),
-        hours=3, compute_seconds=60, modules=dict(ADAMEDU), cell_timeout=300, submission_timeout=900),
+        hours=3, compute_seconds=17, modules=dict(ADAMEDU), cell_timeout=300, submission_timeout=900),
     Assignment(
         name="digits_training", number=5, title="Training a network on real data",
         label="assign-digits-training", prerequisites=("chap-practice", "chap-paper-experiments"),
@@ -101,18 +101,18 @@ ASSIGNMENTS = (
             "several seeds",
             "report a choice with test accuracy and spread, and justify it",
         ),
-        hours=4, compute_seconds=120, modules=dict(ADAMEDU), cell_timeout=600, submission_timeout=1500),
+        hours=4, compute_seconds=50, modules=dict(ADAMEDU), cell_timeout=600, submission_timeout=1500),
     Assignment(
         name="amsgrad_counterexample", number=6, title="AMSGrad and the counterexample of Reddi et al.",
         label="assign-amsgrad-counterexample", prerequisites=("chap-failures",), optional=True,
         objectives=(
-            "implement AMSGrad as torch.optim does (the maximum of the raw v_t, bias-corrected in the step)",
+            "implement AMSGrad as `torch.optim` does (the maximum of the raw $v_t$, bias-corrected in the step)",
             "reproduce the online problem on which Adam settles at the worst point, with projection and "
             "a decaying step",
-            "measure average regret, and find for which beta2 the failure disappears",
+            "measure average regret, and find for which $\\beta_2$ the failure disappears",
             "explain the failure from the sizes of the steps in one cycle",
         ),
-        hours=2, compute_seconds=10, modules=dict(NUMPY), cell_timeout=120, submission_timeout=600),
+        hours=2, compute_seconds=9, modules=dict(NUMPY), cell_timeout=120, submission_timeout=600),
 )
 
 

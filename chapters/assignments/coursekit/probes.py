@@ -1,7 +1,9 @@
 """The stored values of each assignment's public tests, computed from the references at build time.
 
 ``stored_values(name)`` returns a dict of probes (see :mod:`assignment_checks`), written to
-``expected_values.json`` and handed to students with the public tests. Nothing here is handed out.
+``expected_values.json`` and handed to students with the public tests. Entries whose name starts
+with ``_reference_`` are not handed out: the build writes them to ``reference_values.json`` beside
+the autograder, for the instructor and for the tests of the model answers.
 """
 
 from __future__ import annotations
@@ -155,6 +157,7 @@ def _tuning_experiment():
         "worst_step_ratio": _value(theory.worst_case_step_ratio(0.9, 0.999, 1000), 1e-9,
                                    "the size of the last step only, with lr = 1 and eps = 0"),
         "max_step_ratio": _value(largest / best[1], 1e-9, "the largest |x_t - x_{t-1}| over steps and coordinates, / lr"),
+        "_reference_tuning_table": table, "_reference_best_lr": best, "_reference_final_test": final,
     }
 
 
@@ -177,6 +180,7 @@ def _digits_training():
         "final_accuracy": _value([[problem.accuracy(x) for x in row] for row in params], 1e-12,
                                  "row = optimizer at its chosen lr, column = evaluation seed"),
         "final_test_loss": _value([[problem.test_loss(x) for x in row] for row in params], 1e-9),
+        "_reference_tuning_table": table, "_reference_chosen_lr": chosen,
     }
 
 
