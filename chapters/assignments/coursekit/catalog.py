@@ -22,6 +22,7 @@ class Assignment:
     number: int
     title: str
     label: str  #: the page's MyST label
+    summary: str  #: what students do, in one line (for the overview tables)
     prerequisites: tuple[str, ...]  #: labels of the chapters to read first
     objectives: tuple[str, ...]  #: "After this assignment a student can ..."
     hours: float  #: estimated time for a student who has read the prerequisites
@@ -45,6 +46,7 @@ ADAMEDU = {"adamedu": "adamedu"}  # brings NumPy, Matplotlib, SymPy and scikit-l
 ASSIGNMENTS = (
     Assignment(
         name="adam_from_scratch", number=1, title="Adam from scratch", label="assign-adam-from-scratch",
+        summary="implement Adam in NumPy: moments, bias correction, one step, a training loop, an optimizer class",
         prerequisites=("chap-adam-algorithm", "chap-bias-correction"),
         objectives=(
             "write each line of Adam's Algorithm 1 as a vectorised NumPy expression",
@@ -57,7 +59,9 @@ ASSIGNMENTS = (
         hours=2.5, compute_seconds=5, modules=dict(NUMPY), cell_timeout=60, submission_timeout=300),
     Assignment(
         name="bias_correction_sympy", number=2, title="Deriving the bias correction with SymPy",
-        label="assign-bias-correction-sympy", prerequisites=("chap-bias-correction",),
+        label="assign-bias-correction-sympy",
+        summary="derive the bias, variance and lag of Adam's moving averages with SymPy; confirm them by simulation",
+        prerequisites=("chap-bias-correction",),
         objectives=(
             "unroll a moving average into a weighted sum and evaluate it in closed form with SymPy",
             "derive $\\mathbb{E}[m_t] = (1-\\beta_1^t)\\mu$, the variance of $m_t$, and the first step without the correction",
@@ -68,7 +72,9 @@ ASSIGNMENTS = (
         submission_timeout=600),
     Assignment(
         name="momentum_quadratic", number=3, title="Momentum on a quadratic, with and without noise",
-        label="assign-momentum-quadratic", prerequisites=("chap-gd-to-adam",),
+        label="assign-momentum-quadratic",
+        summary="analyse heavy ball and Nesterov on a quadratic through eigenvalues; measure momentum under noise",
+        prerequisites=("chap-gd-to-adam",),
         objectives=(
             "implement heavy-ball and Nesterov momentum with the conventions of `torch.optim.SGD`",
             "analyse gradient descent and heavy ball on a quadratic through the eigenvalues of the "
@@ -80,6 +86,7 @@ ASSIGNMENTS = (
         hours=3, compute_seconds=21, modules=dict(NUMPY), cell_timeout=120, submission_timeout=600),
     Assignment(
         name="tuning_experiment", number=4, title="Tuning Adam honestly", label="assign-tuning-experiment",
+        summary="tune Adam's learning rate and $\\beta_1$ with a validation split, a budget and seeds; test two of the book's results",
         prerequisites=("chap-rescaling-invariance", "chap-trust-region", "chap-paper-experiments"),
         objectives=(
             "tune a learning rate and $\\beta_1$ on a validation split with a fixed budget and several seeds, "
@@ -92,7 +99,9 @@ ASSIGNMENTS = (
         hours=3, compute_seconds=17, modules=dict(ADAMEDU), cell_timeout=300, submission_timeout=900),
     Assignment(
         name="digits_training", number=5, title="Training a network on real data",
-        label="assign-digits-training", prerequisites=("chap-practice", "chap-paper-experiments"),
+        label="assign-digits-training",
+        summary="train a network on the digits with SGD, Adam and AdamW under warmup and cosine decay; defend a choice",
+        prerequisites=("chap-practice", "chap-paper-experiments"),
         objectives=(
             "implement a warmup-then-cosine learning-rate schedule",
             "train a two-layer network on handwritten digits with minibatches, SGD with momentum, Adam "
@@ -104,7 +113,9 @@ ASSIGNMENTS = (
         hours=4, compute_seconds=50, modules=dict(ADAMEDU), cell_timeout=600, submission_timeout=1500),
     Assignment(
         name="amsgrad_counterexample", number=6, title="AMSGrad and the counterexample of Reddi et al.",
-        label="assign-amsgrad-counterexample", prerequisites=("chap-failures",), optional=True,
+        label="assign-amsgrad-counterexample",
+        summary="implement AMSGrad and reproduce Reddi et al.'s counterexample; find the $\\beta_2$ where Adam fails",
+        prerequisites=("chap-failures",), optional=True,
         objectives=(
             "implement AMSGrad as `torch.optim` does (the maximum of the raw $v_t$, bias-corrected in the step)",
             "reproduce the online problem on which Adam settles at the worst point, with projection and "

@@ -153,8 +153,21 @@ def _links(app, name: str) -> dict:
     }
 
 
+def _inputs(name: str | None) -> list[Path]:
+    """The files a page generated from assignment ``name`` (or from all, for ``None``) depends on."""
+    names = catalog.names() if name is None else [name]
+    tooling = sorted(Path(__file__).parent.glob("*.py"))
+    package = sorted((build.ROOT / "adamedu").glob("*.py"))
+    return [build.SOURCES / f"{n}.md" for n in names] + tooling + package
+
+
 class _Markdown(SphinxDirective):
     """A directive that renders generated MyST Markdown."""
+
+    def depend_on(self, name: str | None) -> None:
+        """Reread the page when the sources or the tooling change, not only its own text."""
+        for path in _inputs(name):
+            self.env.note_dependency(str(path))
 
     def render(self, text: str) -> list[nodes.Node]:
         container = nodes.container()
@@ -167,6 +180,7 @@ class AssignmentSummary(_Markdown):
 
     def run(self):
         name = self.arguments[0]
+        self.depend_on(name)
         info = catalog.by_name(name)
         qs = questions(name)
         auto = sum(q["points"] for q in qs if not q["manual"])
@@ -214,6 +228,7 @@ class AssignmentOutline(_Markdown):
     required_arguments = 1
 
     def run(self):
+        self.depend_on(self.arguments[0])
         return self.render(student_outline(self.arguments[0]))
 
 
@@ -222,6 +237,7 @@ class AssignmentRubrics(_Markdown):
 
     def run(self):
         name = self.arguments[0]
+        self.depend_on(name)
         if getattr(self.env.app.config, "hide_solutions", False):
             return self.render("*The rubrics of the questions graded by hand are in the instructors' edition.*")
         parts = []
@@ -234,12 +250,13 @@ class AssignmentRubrics(_Markdown):
         return self.render("\n\n".join(parts))
 
 
-class AssignmentFeedback(SphinxDirective):
+class AssignmentFeedback(_Markdown):
     required_arguments = 2
     has_content = True
 
     def run(self):
         name, function = self.arguments
+        self.depend_on(name)
         edits = [tuple(part.strip() for part in line.split(" => ", 1)) for line in self.content if " => " in line]
         text = _wrapped(example_feedback(name, function, edits))
         block = nodes.literal_block(text, text)
@@ -247,7 +264,7 @@ class AssignmentFeedback(SphinxDirective):
         return [block]
 
 
-def _wrapped(text: str, width: int = 92) -> str:
+def _wrapped(text: str, width: int = 80) -> str:
     """Long lines of a message folded at spaces for the page, continuation lines indented."""
     import textwrap
 
@@ -263,14 +280,15 @@ class AssignmentOverview(_Markdown):
     option_spec = {"columns": directives.unchanged}
 
     def run(self):
-        rows = ["| Assignment | After it a student can | Time | Points | Read first |", "| --- | --- | --- | --- | --- |"]
+        self.depend_on(None)
+        rows = ["| Assignment | Students | Time | Points | Read first |", "| --- | --- | --- | --- | --- |"]
         for info in catalog.ASSIGNMENTS:
             qs = questions(info.name)
             auto = sum(q["points"] for q in qs if not q["manual"])
             manual = sum(q["points"] for q in qs if q["manual"])
             points = f"{auto:g} auto" + (f" + {manual:g} by hand" if manual else "")
             title = f"{{ref}}`{info.label}`" + (" (optional)" if info.optional else "")
-            goals = "; ".join(info.objectives)
+            goals = info.summary
             reads = ", ".join(f"{{ref}}`{label}`" for label in info.prerequisites)
             rows.append(f"| {title} | {goals} | {info.hours:g} h | {points} | {reads} |")
         return self.render("\n".join(rows))
