@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["angle_to_steepest_descent"]
+
 
 def angle_to_steepest_descent(updates: np.ndarray, grads: np.ndarray) -> np.ndarray:
     """Angle in degrees between each update Δ_t and the steepest-descent direction −g_t.

@@ -4,11 +4,10 @@ The book's experiment chapters use three layers:
 
 - :func:`train` runs one optimizer on one problem from one seed, optionally with the step-size
   schedule :math:`\alpha_t = \alpha/\sqrt t`, and records the full training loss at chosen steps.
-  A run whose parameters or loss stop being finite is marked *diverged*: its loss is ``inf`` from
-  that point on (the optimizers refuse non-finite gradients with ``FloatingPointError``, which is
-  caught here and recorded as a divergence).
+  It is :func:`adamedu.trace.run` with ``record=("loss",)``: a run that diverges (the optimizer
+  refuses a non-finite gradient, or the parameters end non-finite) has loss ``inf`` from that
+  point on.
 - :func:`repeat` repeats a run over several seeds and returns :class:`Curves` (mean and spread).
-- :class:`Rescaled` wraps a problem with rescaled parameters and/or a scaled loss.
 - :func:`tune_lr` picks a learning rate from a grid on its own tuning seeds, so that the seeds that
   are reported are not the seeds that chose the hyperparameters.
 
@@ -19,19 +18,25 @@ Seeds: run ``s`` draws its minibatches from ``numpy.random.default_rng(s)``; whe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["set_lr", "train", "Curves", "repeat", "tune_lr", "record_steps", "Rescaled"]
+from adamedu.trace import run
+
+__all__ = ["set_lr", "train", "Curves", "repeat", "tune_lr", "record_steps"]
 
 
 def set_lr(optimizer, lr: float) -> None:
-    """Change an optimizer's learning rate between steps (a schedule), validating it."""
-    lr = float(lr)
-    if not (math.isfinite(lr) and lr >= 0):
-        raise ValueError(f"Invalid lr: {lr} (must be a finite number >= 0)")
-    optimizer.defaults["lr"] = lr
+    """Set the learning rate of every parameter group (a schedule's one line).
+
+    The same as ``for group in optimizer.param_groups: group["lr"] = lr``; the optimizer checks
+    the value before its next step, so a bad one is refused before anything changes.
+    """
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def record_steps(steps: int, points: int = 40) -> np.ndarray:
@@ -42,16 +47,14 @@ def record_steps(steps: int, points: int = 40) -> np.ndarray:
     return np.concatenate(([0], grid))
 
 
-def _scheduled_lr(lr: float, schedule: str, t: int) -> float:
-    if schedule == "constant":
-        return lr
-    if schedule == "inv_sqrt":
-        return lr / math.sqrt(t)
-    raise ValueError(f"Invalid schedule: {schedule!r} (must be 'constant' or 'inv_sqrt')")
+def inverse_sqrt(lr: float) -> Callable[[int], float]:
+    r"""The schedule :math:`\alpha_t = \alpha/\sqrt t` of the paper's convergence theorem."""
+    return lambda t: lr / math.sqrt(t)
 
 
-def train(optimizer_cls, problem, steps: int, seed: int = 0, lr: float = 1e-3,
-          schedule: str = "constant", record_at=None, x0=None, metric=None, **hyperparameters):
+def train(optimizer_cls, problem, steps: int, seed: int = 0, lr: float | None = None,
+          schedule: str = "constant", record_at: Iterable[int] | None = None, x0=None,
+          metric: Callable[[np.ndarray], float] | None = None, **hyperparameters: Any):
     r"""Run ``optimizer_cls`` on ``problem`` for ``steps`` steps from one seed.
 
     Parameters
@@ -64,8 +67,8 @@ def train(optimizer_cls, problem, steps: int, seed: int = 0, lr: float = 1e-3,
         Number of optimizer steps.
     seed : int
         Seeds the minibatch generator (and the initialisation, when ``problem`` has ``init``).
-    lr : float
-        The base learning rate :math:`\alpha`.
+    lr : float, optional
+        The base learning rate :math:`\alpha`; by default the optimizer's own default.
     schedule : {"constant", "inv_sqrt"}
         ``"inv_sqrt"`` uses :math:`\alpha_t = \alpha/\sqrt t` at step t (the paper's logistic
         regression experiment).
@@ -86,36 +89,23 @@ def train(optimizer_cls, problem, steps: int, seed: int = 0, lr: float = 1e-3,
     """
     if int(steps) != steps or steps < 1:
         raise ValueError(f"Invalid steps: {steps} (must be a positive integer)")
+    if schedule not in ("constant", "inv_sqrt"):
+        raise ValueError(f"Invalid schedule: {schedule!r} (must be 'constant' or 'inv_sqrt')")
+    if schedule == "inv_sqrt" and lr is None:
+        raise ValueError("Invalid lr: the 'inv_sqrt' schedule needs a base learning rate")
     record_at = record_steps(steps) if record_at is None else np.asarray(record_at, dtype=int)
-    if record_at.size == 0 or np.any(np.diff(record_at) <= 0) or record_at[0] < 0 or record_at[-1] > steps:
-        raise ValueError("Invalid record_at: must be increasing step counts within [0, steps]")
-    metric = problem.loss if metric is None else metric
-    if x0 is None:
-        x0 = problem.init(seed) if hasattr(problem, "init") else problem.x0
-    x = np.array(x0, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    opt = optimizer_cls([x], lr=lr, **hyperparameters)
+    if lr is not None:
+        hyperparameters["lr"] = lr
+    trace = run(optimizer_cls, problem, int(record_at[-1]) if record_at.size else 0, x0=x0,
+                seed=seed, record=("loss",), record_at=record_at, metric=metric,
+                lr_schedule=inverse_sqrt(lr) if schedule == "inv_sqrt" else None,
+                on_nonfinite="stop", **hyperparameters)
     values = np.full(record_at.shape, np.inf)
-    k = 0
-    if record_at[0] == 0:
-        values[0] = metric(x)
-        k = 1
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(1, int(record_at[-1]) + 1):
-            set_lr(opt, _scheduled_lr(lr, schedule, t))
-            try:
-                opt.step([problem.stochastic_grad(x, rng)])
-            except FloatingPointError:
-                break  # non-finite gradient: diverged, the remaining values stay inf
-            if not np.all(np.isfinite(x)):
-                break
-            if t == record_at[k]:
-                value = float(metric(x))
-                if not math.isfinite(value):
-                    break
-                values[k] = value
-                k += 1
-    return record_at, values, x
+    values[: len(trace.loss)] = trace.loss
+    values[~np.isfinite(values)] = np.inf
+    if trace.diverged:
+        values[np.searchsorted(record_at, trace.steps, side="right"):] = np.inf
+    return record_at, values, trace.final
 
 
 @dataclass
@@ -185,46 +175,3 @@ def tune_lr(optimizer_cls, problem, steps: int, lrs, seeds=(100,), **kwargs):
         for lr in lrs
     ])
     return lrs[int(np.argmin(finals))], finals
-
-
-class Rescaled:
-    r"""A problem seen through rescaled parameters and a scaled loss.
-
-    With ``param_scale`` :math:`k` and ``loss_scale`` :math:`c`, the parameters are
-    :math:`\theta' = k\,\theta` and the loss is :math:`c\,f(\theta'/k)`, so the gradient an
-    optimizer sees is :math:`(c/k)\,\nabla f(\theta'/k)`. Rescaling the parameters is the
-    reparametrisation :math:`y = (w'/k)\,x` of a weight :math:`w = w'/k`; scaling the loss is what
-    mixed-precision *loss scaling* does. The minibatches are those of the wrapped problem with the same
-    ``rng``, so a rescaled run and the original see the same data.
-    """
-
-    def __init__(self, problem, param_scale: float = 1.0, loss_scale: float = 1.0):
-        for name, value in (("param_scale", param_scale), ("loss_scale", loss_scale)):
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"Invalid {name}: {value} (must be a positive finite number)")
-        self.problem = problem
-        self.param_scale = float(param_scale)
-        self.loss_scale = float(loss_scale)
-        self.dim = problem.dim
-        self.x0 = self.param_scale * np.asarray(problem.x0, dtype=np.float64)
-        minimizer = getattr(problem, "minimizer", None)
-        self.minimizer = None if minimizer is None else self.param_scale * np.asarray(minimizer)
-        self.name = f"{problem.name} (θ'={self.param_scale:g}·θ, loss×{self.loss_scale:g})"
-
-    def original(self, x):
-        """The original problem's parameters θ = θ'/k."""
-        return np.asarray(x, dtype=np.float64) / self.param_scale
-
-    def loss(self, x):
-        return self.loss_scale * self.problem.loss(self.original(x))
-
-    def grad(self, x):
-        return (self.loss_scale / self.param_scale) * self.problem.grad(self.original(x))
-
-    def stochastic_grad(self, x, rng):
-        return (self.loss_scale / self.param_scale) * self.problem.stochastic_grad(self.original(x), rng)
-
-    def init(self, seed: int = 0):
-        """``param_scale`` times the wrapped problem's ``init(seed)`` (or its ``x0``)."""
-        base = self.problem.init(seed) if hasattr(self.problem, "init") else self.problem.x0
-        return self.param_scale * np.asarray(base, dtype=np.float64)

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adamedu.experiments import set_lr
+from adamedu.experiments import inverse_sqrt
+from adamedu.trace import run
 
 __all__ = ["ReddiProblem", "OnlineTrace", "run_online"]
 
@@ -60,6 +61,10 @@ class ReddiProblem:
         """Gradient of f_t (constant in x): C when t mod 3 = 1, else -1. ``t`` may be an array."""
         t = np.asarray(t)
         return np.where(t % 3 == 1, self.C, -1.0)
+
+    def gradient_at(self, x, t: int) -> np.ndarray:
+        """The gradient of f_t at ``x`` (every entry of ``x`` is an independent copy of the problem)."""
+        return np.full_like(np.asarray(x, dtype=np.float64), self.grad(t))
 
     def loss(self, x, t):
         """f_t(x) = grad(t) * x, broadcast over arrays of x and t."""
@@ -129,19 +134,9 @@ def run_online(optimizer_cls, problem: ReddiProblem, steps: int, x0=0.0, lr: flo
         raise ValueError(f"Invalid steps: {steps} (must be a positive integer)")
     x = np.array(x0, dtype=np.float64, ndmin=1)
     problem.project(x)
-    opt = optimizer_cls([x], lr=lr, track_updates=True, **hyperparameters)
-    xs = np.empty((steps + 1,) + x.shape)
-    xs[0] = x
-    etas = np.empty((steps,) + x.shape)
-    lrs = np.empty(steps)
+    trace = run(optimizer_cls, problem, steps, x0=x, record=("params", "step_size", "lr"),
+                lr_schedule=inverse_sqrt(lr) if decay else None, project=problem.project,
+                lr=lr, **hyperparameters)
     grads = problem.grad(np.arange(1, steps + 1)).astype(np.float64)
-    g = np.empty_like(x)
-    for t in range(1, steps + 1):
-        lrs[t - 1] = lr / math.sqrt(t) if decay else lr
-        set_lr(opt, lrs[t - 1])
-        g.fill(grads[t - 1])
-        opt.step([g])
-        etas[t - 1] = opt.last_step_size[0]
-        problem.project(x)
-        xs[t] = x
-    return OnlineTrace(x=xs, grad=grads, regret=problem.regret(xs[:-1]), step_size=etas, lr=lrs)
+    return OnlineTrace(x=trace.params, grad=grads, regret=problem.regret(trace.params[:-1]),
+                       step_size=trace.step_size, lr=trace.lr)

@@ -15,8 +15,8 @@ Every problem offers the same small interface, which :func:`adamedu.trace.run` a
 The deterministic 2-D problems are :class:`IllConditionedQuadratic`, :class:`Rosenbrock`,
 :class:`Beale` and :class:`Saddle`; the stochastic ones are :class:`NoisyQuadratic`,
 :class:`LogisticRegression` and :class:`MLP` (the last two on scikit-learn's bundled 8x8
-handwritten digits, which ship with scikit-learn and need no network). :class:`ScaledGradients`
-and :class:`ScaledParameters` wrap any problem to rescale its gradients or its parameters.
+handwritten digits, which ship with scikit-learn and need no network). :class:`Rescaled` wraps
+any problem to rescale its parameters, its loss or its gradients.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ __all__ = [
     "NoisyQuadratic",
     "LogisticRegression",
     "MLP",
-    "ScaledGradients",
-    "ScaledParameters",
+    "Rescaled",
     "load_digits_split",
 ]
 
@@ -574,64 +573,65 @@ def _scale_vector(name: str, scale, dim: int) -> np.ndarray | float:
     return s
 
 
-class ScaledGradients(Problem):
-    r"""``problem`` with every gradient multiplied by ``scale``: :math:`g \to c\,g` or :math:`D g`.
+class Rescaled(Problem):
+    r"""``problem`` seen through rescaled parameters, a scaled loss, or rescaled gradients.
 
-    ``scale`` is a positive number ``c`` or one positive factor per coordinate (the diagonal of
-    ``D``). ``grad`` and ``stochastic_grad`` return the rescaled gradients, which is what an
-    optimizer follows; ``loss`` stays the original objective, so runs compare on one scale. For a
-    scalar ``c`` the rescaled gradient is the exact gradient of ``c·f`` (loss scaling); for
-    unequal factors it is a diagonally rescaled gradient of ``f``, not the gradient of any
-    function. The same random numbers are drawn as for ``problem``.
+    Three independent knobs, each a positive number or (``param_scale``, ``grad_scale``) one
+    positive factor per coordinate:
+
+    * ``param_scale`` :math:`k`: the reparametrisation :math:`	heta' = k\,	heta` of the same
+      model. The objective is :math:`f(	heta'/k)`, so by the chain rule its gradient is
+      :math:`
+abla f(	heta'/k)/k`: parameters ``k`` times larger, gradients ``k`` times smaller.
+      ``x0``, ``minimizer`` and ``init`` are scaled with the parameters; :meth:`original` maps
+      back.
+    * ``loss_scale`` :math:`c`: the loss :math:`c\,f` and so every gradient times :math:`c`, as
+      mixed-precision *loss scaling* does.
+    * ``grad_scale`` :math:`D`: the gradients the optimizer sees are multiplied by :math:`D`
+      while ``loss`` stays the unscaled objective, so runs compare on one scale. For a number this
+      is loss scaling seen from the optimizer's side; for unequal factors it is a diagonally
+      rescaled gradient of ``f``, which is not the gradient of any function: exactly the change
+      that Adam is invariant to (with :math:`\epsilon = 0`) and gradient descent is not.
+
+    Minibatches are drawn from the same ``rng`` as by ``problem``, so a rescaled run and the
+    original see the same data.
     """
 
-    def __init__(self, problem: Problem, scale):
-        self.base = problem
-        self.scale = _scale_vector("scale", scale, problem.dim)
+    def __init__(self, problem: Problem, param_scale=1.0, loss_scale: float = 1.0, grad_scale=1.0):
+        self.problem = problem
         self.dim = problem.dim
-        self.x0 = problem.x0.copy()
-        self.minimizer = None if problem.minimizer is None else problem.minimizer.copy()
-        self.vectorized_loss = problem.vectorized_loss
-        self.name = f"{problem.name}, gradients scaled"
+        self.param_scale = _scale_vector("param_scale", param_scale, problem.dim)
+        self.loss_scale = _positive("loss_scale", loss_scale)
+        self.grad_scale = _scale_vector("grad_scale", grad_scale, problem.dim)
+        self._numerator = self.loss_scale * self.grad_scale  # gradient = c·D·∇f(θ'/k) / k
+        self.x0 = self.param_scale * np.asarray(problem.x0, dtype=np.float64)
+        self.minimizer = (None if problem.minimizer is None
+                          else self.param_scale * np.asarray(problem.minimizer, dtype=np.float64))
+        self.vectorized_loss = getattr(problem, "vectorized_loss", False)
+        knobs = [f"{name} {_describe(value)}" for name, value in
+                 (("parameters ×", self.param_scale), ("loss ×", self.loss_scale),
+                  ("gradients ×", self.grad_scale)) if not np.all(np.asarray(value) == 1.0)]
+        self.name = f"{problem.name} ({', '.join(knobs) or 'unscaled'})"
+
+    def original(self, x):
+        """The original problem's parameters :math:`\theta = \theta'/k`."""
+        return np.asarray(x, dtype=np.float64) / self.param_scale
 
     def loss(self, x):
-        return self.base.loss(x)
+        return self.loss_scale * self.problem.loss(self.original(x))
 
     def grad(self, x):
-        return self.scale * self.base.grad(x)
+        return self.problem.grad(self.original(x)) * self._numerator / self.param_scale
 
     def stochastic_grad(self, x, rng):
-        return self.scale * self.base.stochastic_grad(x, rng)
+        return self.problem.stochastic_grad(self.original(x), rng) * self._numerator / self.param_scale
+
+    def init(self, seed: int = 0) -> np.ndarray:
+        """``param_scale`` times the wrapped problem's ``init(seed)`` (or its ``x0``)."""
+        base = self.problem.init(seed) if hasattr(self.problem, "init") else self.problem.x0
+        return self.param_scale * np.asarray(base, dtype=np.float64)
 
 
-class ScaledParameters(Problem):
-    r"""``problem`` reparameterised as :math:`x' = k\,x`: the same model, parameters ``k`` times larger.
-
-    The new objective is :math:`f'(x') = f(x'/k)`, so by the chain rule its gradient is
-    :math:`\nabla f(x'/k)/k`: parameters ``k`` times larger, gradients ``k`` times smaller. ``k``
-    (``scale``) is a positive number or one positive factor per coordinate. ``x0`` and
-    ``minimizer`` are scaled with the parameters; ``stochastic_grad`` draws the same random
-    numbers as ``problem`` at the corresponding point.
-    """
-
-    def __init__(self, problem: Problem, scale):
-        self.base = problem
-        self.scale = _scale_vector("scale", scale, problem.dim)
-        self.dim = problem.dim
-        self.x0 = self.scale * problem.x0
-        self.minimizer = None if problem.minimizer is None else self.scale * problem.minimizer
-        self.vectorized_loss = problem.vectorized_loss
-        self.name = f"{problem.name}, parameters scaled"
-
-    def to_base(self, x):
-        """The original parameters ``x / k`` of the rescaled parameters ``x``."""
-        return np.asarray(x, dtype=np.float64) / self.scale
-
-    def loss(self, x):
-        return self.base.loss(self.to_base(x))
-
-    def grad(self, x):
-        return self.base.grad(self.to_base(x)) / self.scale
-
-    def stochastic_grad(self, x, rng):
-        return self.base.stochastic_grad(self.to_base(x), rng) / self.scale
+def _describe(value) -> str:
+    value = np.asarray(value)
+    return f"{float(value):g}" if value.ndim == 0 else "[" + ", ".join(f"{v:g}" for v in value) + "]"

@@ -19,8 +19,9 @@ import numpy as np
 from adamedu import plots, theory
 from adamedu.analysis import angle_to_steepest_descent
 from adamedu.interactive_figure import Control, InteractiveFigure
+from adamedu.momentum_figure import momentum_figure
 from adamedu.optim import SGD, Adam, RMSprop
-from adamedu.problems import Beale, IllConditionedQuadratic, NoisyQuadratic, Rosenbrock, Saddle
+from adamedu.problems import Beale, IllConditionedQuadratic, NoisyQuadratic, Rescaled, Rosenbrock, Saddle
 from adamedu.trace import run
 
 __all__ = [
@@ -72,23 +73,6 @@ class _GradientSequence:
 
     def stochastic_grad(self, x, rng):
         return next(self._next).copy()
-
-
-class _RescaledGradients:
-    """``problem`` seen through gradients multiplied coordinate-wise by ``scale`` (> 0)."""
-
-    def __init__(self, problem, scale):
-        self.problem = problem
-        self.scale = np.asarray(scale, dtype=np.float64)
-        self.dim, self.x0, self.minimizer = problem.dim, problem.x0, problem.minimizer
-        self.name = f"{problem.name}, gradients × {self.scale.tolist()}"
-        self.vectorized_loss = getattr(problem, "vectorized_loss", False)
-
-    def loss(self, x):
-        return self.problem.loss(x)
-
-    def stochastic_grad(self, x, rng):
-        return self.scale * self.problem.stochastic_grad(x, rng)
 
 
 def _values_text(values: dict, names: dict) -> str:
@@ -266,7 +250,7 @@ RESCALE_LR = {"Adam": 0.1, "SGD": 0.03}
 def rescaling_data(scale_x=10.0, scale_y=0.1, eps=1e-8, steps=RESCALE_STEPS):
     """Adam and SGD on the ravine, with gradients as they are and multiplied by (scale_x, scale_y)."""
     problem = IllConditionedQuadratic(condition_number=50.0)
-    scaled = _RescaledGradients(problem, [scale_x, scale_y])
+    scaled = Rescaled(problem, grad_scale=[scale_x, scale_y])
     common = dict(record=("params",), on_nonfinite="stop")
     with np.errstate(over="ignore", invalid="ignore"):  # SGD may diverge: the run then stops
         paths = {
@@ -404,6 +388,7 @@ def direction_figure() -> InteractiveFigure:
 
 #: name -> factory, in the order of the book.
 FACTORIES = {
+    "momentum": momentum_figure,
     "snr_annealing": snr_annealing_figure,
     "step_bounds": step_bounds_figure,
     "bias_correction": bias_correction_figure,

@@ -1,20 +1,24 @@
-"""Time one Adam step: adamedu vs a textbook NumPy Adam vs torch.optim.Adam (foreach, fused).
+"""Time Adam: one step at sizes 1e4 to 4e6, and 10,000 steps on a 2-D problem.
 
 Usage::
 
     python benchmarks/bench_adam_step.py             # sizes 1e4, 1e5, 1e6, 4e6 (float32)
     python benchmarks/bench_adam_step.py --quick     # fewer repetitions
-    python benchmarks/bench_adam_step.py --torch-threads 1   # PyTorch single-threaded, as NumPy
+    python benchmarks/bench_adam_step.py --torch-threads 1   # PyTorch single-threaded
 
-For every size the implementations are timed in interleaved rounds (one step of each per round),
-so a change in machine load affects them alike; the table reports the median step time, the
-ratio adamedu / torch-foreach, and the peak extra memory that one step allocates, measured
-with ``tracemalloc`` (which sees NumPy's allocations, not PyTorch's).  The optimizer's own
-reusable scratch buffers, allocated once at construction, are listed separately.
+Table 1, one step: adamedu vs a textbook NumPy Adam (CS231n's) vs ``torch.optim.Adam`` (foreach
+and fused, when PyTorch is installed). For every size the implementations are timed in
+interleaved rounds (one step of each per round), so a change in machine load affects them alike;
+the table reports the median and minimum step time, the ratio to torch's foreach Adam, and the
+peak extra memory one step allocates (``tracemalloc``, which sees NumPy's allocations, not
+PyTorch's). adamedu updates a large parameter in chunks of ``adamedu.optim.CHUNK_BYTES`` on
+``adamedu.optim.THREADS`` threads (PyTorch's thread count is printed too).
 
-Targets (issue: optimizers): adamedu at most 1.5x torch's foreach Adam at 4M parameters, and at
-most one parameter-sized temporary per step.  This is a benchmark, not a test: it prints, it
-does not assert.
+Table 2, 10,000 Adam steps on the 2-D Rosenbrock problem: ``adamedu.run`` recording everything
+(the default), recording the parameters only, and the bare ``opt.step`` loop, again interleaved.
+
+Targets: at most 1.5x torch's foreach Adam at 4M parameters; 10,000 steps of a 2-D run in at most
+0.15 s. This is a benchmark, not a test: it prints, it does not assert.
 """
 
 from __future__ import annotations
@@ -66,8 +70,7 @@ def make_impls(n, rng):
 
     x1 = rng.standard_normal(n).astype(np.float32)
     opt = adamedu.Adam([x1], lr=LR)
-    scratch = {id(b): b.nbytes for s, t, _ in opt._scratch for b in (s, t)}
-    impls["adamedu"] = (lambda: opt.step([g]), sum(scratch.values()), True)
+    impls["adamedu"] = (lambda: opt.step([g]), 0, True)
 
     x2 = rng.standard_normal(n).astype(np.float32)
     ref = CS231nAdam(x2)
@@ -137,12 +140,12 @@ def main(argv=None):
         f"# Adam step, float32 | numpy {np.__version__}"
         + (f" | torch {torch.__version__}, torch.get_num_threads() = {threads}" if torch else "")
         + f" | {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
-        + f" | adamedu CHUNK_BYTES = {adamedu.optim.CHUNK_BYTES}"
+        + f" | adamedu CHUNK_BYTES = {adamedu.optim.CHUNK_BYTES}, THREADS = {adamedu.optim.THREADS}"
     )
-    print(f"# NumPy ufuncs run single-threaded; {rounds_note}.")
+    print(f"# {rounds_note}.")
     header = (
         f"{'params':>9} | {'implementation':<14} | {'median ms':>9} | {'min ms':>8} |"
-        f" {'vs torch foreach':>16} | {'peak extra (1 step)':>19} | {'reused scratch':>14}"
+        f" {'vs torch foreach':>16} | {'peak extra (1 step)':>19}"
     )
     print(header)
     print("-" * len(header))
@@ -168,7 +171,7 @@ def main(argv=None):
         best = {name: min(ts) for name, ts in times.items()}
         ref = med.get("torch foreach")
         ref_best = best.get("torch foreach")
-        for name, (step, scratch, is_numpy) in impls.items():
+        for name, (step, _, is_numpy) in impls.items():
             ratio = f"{med[name] / ref:.2f}x ({best[name] / ref_best:.2f}x)" if ref else "n/a"
             peak = peak_extra_bytes(step) if is_numpy else None
             peak_s = fmt_bytes(peak) if is_numpy else "n/a"
@@ -176,13 +179,43 @@ def main(argv=None):
                 peak_s += f" ({peak / (4 * n):.2f} P)"
             print(
                 f"{n:>9,} | {name:<14} | {med[name] * 1e3:>9.3f} | {best[name] * 1e3:>8.3f} |"
-                f" {ratio:>16} |"
-                f" {peak_s:>19} | {fmt_bytes(scratch) if scratch is not None else 'n/a':>14}"
+                f" {ratio:>16} | {peak_s:>19}"
             )
         print("-" * len(header))
     print("# Ratio: medians (in parentheses: minima, less sensitive to other load on the machine).")
     print("# P = one parameter-sized float32 array. 'peak extra' is measured with tracemalloc;")
     print("# PyTorch's allocations are invisible to it (n/a).")
+    print()
+    two_d_table(rounds=3 if args.quick else 9)
+
+
+def two_d_table(rounds: int, steps: int = 10_000) -> None:
+    """10,000 Adam steps on the 2-D Rosenbrock problem, three ways, interleaved."""
+    problem = adamedu.problems.Rosenbrock()
+
+    def bare_loop():
+        x = problem.x0.copy()
+        opt = adamedu.Adam([x], lr=LR)
+        for _ in range(steps):
+            opt.step([problem.grad(x)])
+
+    ways = {
+        "adamedu.run, record everything": lambda: adamedu.run(adamedu.Adam, problem, steps, lr=LR),
+        "adamedu.run, record params": lambda: adamedu.run(adamedu.Adam, problem, steps, lr=LR,
+                                                          record=("params",)),
+        "bare opt.step loop": bare_loop,
+    }
+    times = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, fn in ways.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    print(f"# {steps:,} Adam steps on the 2-D Rosenbrock problem ({rounds} interleaved rounds)")
+    print(f"{'way':<32} | {'median s':>8} | {'min s':>7} | {'us per step':>11}")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(f"{name:<32} | {med:>8.3f} | {min(ts):>7.3f} | {med / steps * 1e6:>11.1f}")
 
 
 if __name__ == "__main__":

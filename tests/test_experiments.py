@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adamedu
-from adamedu.experiments import Rescaled, record_steps, repeat, set_lr, train, tune_lr
-from adamedu.problems import IllConditionedQuadratic, LogisticRegression, NoisyQuadratic
+from adamedu.experiments import record_steps, repeat, set_lr, train, tune_lr
+from adamedu.problems import IllConditionedQuadratic, LogisticRegression, NoisyQuadratic, Rescaled
 
 
 @pytest.fixture(scope="module")
@@ -19,15 +19,18 @@ def logreg():
     return LogisticRegression(l2=1e-4, batch_size=128)
 
 
-def test_set_lr_changes_the_next_step_and_validates():
+def test_set_lr_changes_the_next_step_and_is_validated_before_it():
     x = np.zeros(2)
-    opt = adamedu.Adam([x], lr=0.1, track_updates=True)
+    opt = adamedu.Adam([{"params": [x]}, {"params": [np.zeros(1)], "lr": 0.5}], lr=0.1)
     set_lr(opt, 0.01)
-    opt.step([np.array([1.0, -2.0])])
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.01]
+    opt.step([np.array([1.0, -2.0]), None])
     np.testing.assert_allclose(x, [-0.01, 0.01], rtol=1e-6)
     for bad in (-1.0, math.nan, math.inf):
-        with pytest.raises(ValueError, match="lr"):
-            set_lr(opt, bad)
+        set_lr(opt, bad)
+        with pytest.raises(ValueError, match="Invalid learning rate"):
+            opt.step([np.array([1.0, -2.0]), None])
+        np.testing.assert_allclose(x, [-0.01, 0.01], rtol=1e-6)
 
 
 def test_record_steps():
@@ -55,7 +58,7 @@ def test_inverse_sqrt_schedule_matches_a_hand_written_loop(logreg):
     opt = adamedu.SGD([y], lr=0.5, momentum=0.9, nesterov=True)
     rng = np.random.default_rng(1)
     for t in range(1, 21):
-        opt.defaults["lr"] = 0.5 / math.sqrt(t)
+        opt.param_groups[0]["lr"] = 0.5 / math.sqrt(t)
         opt.step([logreg.stochastic_grad(y, rng)])
     np.testing.assert_array_equal(x, y)
 
@@ -96,21 +99,6 @@ def test_tune_lr_picks_the_lowest_final_loss(logreg):
     assert finals[1] == pytest.approx(expected)
 
 
-def test_rescaled_gradient_and_validation(logreg):
-    scaled = Rescaled(logreg, param_scale=4.0, loss_scale=8.0)
-    x = np.random.default_rng(0).standard_normal(logreg.dim) * 0.1
-    np.testing.assert_allclose(scaled.grad(4.0 * x), 2.0 * logreg.grad(x), rtol=1e-12)
-    assert scaled.loss(4.0 * x) == pytest.approx(8.0 * logreg.loss(x))
-    g1 = scaled.stochastic_grad(4.0 * x, np.random.default_rng(5))
-    g2 = logreg.stochastic_grad(x, np.random.default_rng(5))
-    np.testing.assert_allclose(g1, 2.0 * g2, rtol=1e-12)
-    for bad in (0.0, -1.0, math.inf):
-        with pytest.raises(ValueError, match="param_scale"):
-            Rescaled(logreg, param_scale=bad)
-        with pytest.raises(ValueError, match="loss_scale"):
-            Rescaled(logreg, loss_scale=bad)
-
-
 @settings(max_examples=25, deadline=None)
 @given(k=st.floats(0.01, 100.0), lr=st.floats(1e-3, 0.3))
 def test_adam_reparametrisation_law(k, lr):
@@ -119,3 +107,10 @@ def test_adam_reparametrisation_law(k, lr):
     _, _, x = train(adamedu.Adam, problem, 40, lr=lr, record_at=[40])
     _, _, y = train(adamedu.Adam, Rescaled(problem, param_scale=k), 40, lr=k * lr, eps=1e-8 / k, record_at=[40])
     np.testing.assert_allclose(y / k, x, rtol=1e-9, atol=1e-12)
+
+
+def test_train_keeps_the_optimizers_default_lr():
+    problem = IllConditionedQuadratic(condition_number=20.0)
+    _, _, x = train(adamedu.Adagrad, problem, 5, record_at=[5])
+    trace = adamedu.run(adamedu.Adagrad, problem, 5)  # lr = 1e-2, Adagrad's default
+    np.testing.assert_array_equal(x, trace.params[-1])

@@ -299,28 +299,33 @@ def test_bad_input_raises_value_error_naming_it(make, name):
 # --- rescaled views ------------------------------------------------------------------------------
 
 
-def test_scaled_gradients():
+def test_rescaled_gradients():
     base = P.NoisyQuadratic(curvature=[1.0, 4.0], noise=0.5)
     x = np.array([0.3, -0.2])
-    s = P.ScaledGradients(base, [2.0, 0.25])
+    s = P.Rescaled(base, grad_scale=[2.0, 0.25])
     np.testing.assert_array_equal(s.grad(x), [2.0, 0.25] * base.grad(x))
     np.testing.assert_array_equal(s.stochastic_grad(x, np.random.default_rng(1)),
                                   [2.0, 0.25] * base.stochastic_grad(x, np.random.default_rng(1)))
     assert s.loss(x) == base.loss(x) and s.dim == 2 and s.vectorized_loss
-    # a scalar scale c is the exact gradient of c·f (loss scaling)
-    c = P.ScaledGradients(P.Rosenbrock(), 3.0)
+    # a number c as the gradient scale is the exact gradient of c·f (loss scaling) ...
+    c = P.Rescaled(P.Rosenbrock(), grad_scale=3.0)
     fd = central_difference(lambda z: 3.0 * P.Rosenbrock().loss(z), np.array([0.2, 0.7]))
     np.testing.assert_allclose(c.grad(np.array([0.2, 0.7])), fd, rtol=1e-6)
-    with pytest.raises(ValueError, match="Invalid scale"):
-        P.ScaledGradients(base, [1.0, -1.0])
-    with pytest.raises(ValueError, match="Invalid scale"):
-        P.ScaledGradients(base, 0.0)
+    # ... and the same as loss_scale, which also scales the loss
+    ls = P.Rescaled(P.Rosenbrock(), loss_scale=3.0)
+    np.testing.assert_array_equal(ls.grad(np.array([0.2, 0.7])), c.grad(np.array([0.2, 0.7])))
+    assert ls.loss(np.array([0.2, 0.7])) == 3.0 * P.Rosenbrock().loss(np.array([0.2, 0.7]))
+    for bad in ([1.0, -1.0], 0.0, [1.0, 2.0, 3.0], np.nan):
+        with pytest.raises(ValueError, match="Invalid grad_scale"):
+            P.Rescaled(base, grad_scale=bad)
+    with pytest.raises(ValueError, match="Invalid loss_scale"):
+        P.Rescaled(base, loss_scale=-1.0)
 
 
 @pytest.mark.parametrize("k", [10.0, [4.0, 0.5]])
-def test_scaled_parameters_is_a_reparameterisation(k):
+def test_rescaled_parameters_are_a_reparameterisation(k):
     base = P.Rosenbrock()
-    s = P.ScaledParameters(base, k)
+    s = P.Rescaled(base, param_scale=k)
     rng = np.random.default_rng(8)
     for _ in range(5):
         x = rng.uniform(-2, 2, 2)
@@ -328,13 +333,29 @@ def test_scaled_parameters_is_a_reparameterisation(k):
         assert s.loss(xs) == pytest.approx(base.loss(x), rel=1e-13)
         np.testing.assert_allclose(s.grad(xs), central_difference(s.loss, xs), rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(s.grad(xs), base.grad(x) / np.asarray(k), rtol=1e-13)
-    np.testing.assert_allclose(s.to_base(s.x0), base.x0, rtol=1e-15)
+    np.testing.assert_allclose(s.original(s.x0), base.x0, rtol=1e-15)
     np.testing.assert_allclose(s.minimizer, np.asarray(k) * base.minimizer)
     assert s.loss(np.stack([s.x0, s.minimizer])).shape == (2,)
 
 
-def test_scaled_parameters_stochastic_uses_same_noise():
+def test_rescaled_parameters_stochastic_uses_same_noise():
     base = P.LogisticRegression()
-    s = P.ScaledParameters(base, 8.0)
+    s = P.Rescaled(base, param_scale=8.0)
     g = s.stochastic_grad(s.x0 + 0.8, np.random.default_rng(5))
     np.testing.assert_array_equal(g, base.stochastic_grad(base.x0 + 0.1, np.random.default_rng(5)) / 8.0)
+
+
+def test_rescaled_parameters_and_loss_together():
+    logreg = P.LogisticRegression(l2=1e-4, batch_size=128)
+    scaled = P.Rescaled(logreg, param_scale=4.0, loss_scale=8.0)
+    x = np.random.default_rng(0).standard_normal(logreg.dim) * 0.1
+    np.testing.assert_allclose(scaled.grad(4.0 * x), 2.0 * logreg.grad(x), rtol=1e-12)
+    assert scaled.loss(4.0 * x) == pytest.approx(8.0 * logreg.loss(x))
+    g1 = scaled.stochastic_grad(4.0 * x, np.random.default_rng(5))
+    g2 = logreg.stochastic_grad(x, np.random.default_rng(5))
+    np.testing.assert_allclose(g1, 2.0 * g2, rtol=1e-12)
+    for bad in (0.0, -1.0, math.inf):
+        with pytest.raises(ValueError, match="param_scale"):
+            P.Rescaled(logreg, param_scale=bad)
+        with pytest.raises(ValueError, match="loss_scale"):
+            P.Rescaled(logreg, loss_scale=bad)

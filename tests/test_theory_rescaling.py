@@ -114,7 +114,7 @@ def test_eps_effect_matches_r_over_one_plus_r(c):
 @pytest.mark.parametrize("k", [8.0, 10.0])
 def test_parameter_rescaling_adam_needs_lr_times_k_and_eps_over_k(k):
     base = P.LogisticRegression()
-    scaled = P.ScaledParameters(base, k)
+    scaled = P.Rescaled(base, param_scale=k)
     a = run(Adam, base, 60, seed=2, lr=1e-3, eps=1e-8, record=("params",))
     b = run(Adam, scaled, 60, seed=2, lr=k * 1e-3, eps=1e-8 / k, record=("params",))
     if math.log2(k).is_integer():
@@ -128,7 +128,7 @@ def test_parameter_rescaling_adam_needs_lr_times_k_and_eps_over_k(k):
 def test_parameter_rescaling_sgd_needs_lr_times_k_squared():
     base = P.LogisticRegression()
     k = 4.0
-    scaled = P.ScaledParameters(base, k)
+    scaled = P.Rescaled(base, param_scale=k)
     a = run(SGD, base, 40, seed=1, lr=0.1, momentum=0.9, record=("params",))
     b = run(SGD, scaled, 40, seed=1, lr=0.1 * k**2, momentum=0.9, record=("params",))
     np.testing.assert_allclose(b.params / k, a.params, rtol=1e-12, atol=1e-15)
@@ -157,6 +157,6 @@ def test_loss_scale_with_coupled_weight_decay_is_eps_and_decay_over_s(R):
     assert R.loss_scale_equivalents["weight_decay"] == R.symbols["lam"] / R.symbols["S"]
     p = P.NoisyQuadratic(noise=0.5, dim=5, x0=np.linspace(-1, 1, 5))
     S = 2.0**12
-    a = run(Adam, P.ScaledGradients(p, S), 50, seed=3, lr=0.01, weight_decay=0.1, record=("params",))
+    a = run(Adam, P.Rescaled(p, grad_scale=S), 50, seed=3, lr=0.01, weight_decay=0.1, record=("params",))
     b = run(Adam, p, 50, seed=3, lr=0.01, weight_decay=0.1 / S, eps=1e-8 / S, record=("params",))
     np.testing.assert_array_equal(a.params, b.params)

@@ -22,6 +22,7 @@ from adamedu.optim import SGD, Adam, RMSprop
 from adamedu.plots import running_mean
 from adamedu.problems import IllConditionedQuadratic, NoisyQuadratic
 from adamedu.trace import run
+from test_momentum_figure import check_momentum_figure
 
 FACTORY_NAMES = list(widgets.FACTORIES)
 
@@ -157,6 +158,7 @@ def check_direction(fig, v):
 
 
 CHECKS = {
+    "momentum": check_momentum_figure,  # the momentum chapter's figure (tests/test_momentum_figure.py)
     "snr_annealing": check_snr_annealing,
     "step_bounds": check_step_bounds,
     "bias_correction": check_bias_correction,
