@@ -42,6 +42,8 @@ MISTAKES = {
     "precedence": [("m_hat = m / (1 - beta1**t)", "m_hat = m / (1 - beta1)**t"),
                    ("v_hat = v / (1 - beta2**t)", "v_hat = v / (1 - beta2)**t")],
     "ratio_wrong": [("first_step_ratio = np.abs(theta) / 1e-3", "first_step_ratio = np.abs(theta) / 1e-2")],
+    # Right in float64, but np.power(beta1, t) is a np.float64 scalar, which makes float32 inputs float64.
+    "float64_promotion": [("m_hat = m / (1 - beta1**t)", "m_hat = m / (1.0 - np.power(beta1, t))")],
 }
 
 #: Cells that break the notebook, inserted after the answer to Question 2 (so Question 1-2 can
@@ -129,7 +131,7 @@ def make_class(folder: Path, count: int = 50, built: Path | None = None) -> dict
         if kind in ("correct", "correct_zip"):
             nb = solution
         elif kind == "correct_reordered":  # right, written differently
-            nb = _replace(solution, [("m_hat = m / (1 - beta1**t)", "m_hat = m / (1.0 - np.power(beta1, t))"),
+            nb = _replace(solution, [("m_hat = m / (1 - beta1**t)", "m_hat = m * (1.0 / (1 - beta1**t))"),
                                      ("            p[...] = p_new", "            p -= p - p_new")])
         elif kind in MISTAKES:
             nb = _replace(solution, MISTAKES[kind])

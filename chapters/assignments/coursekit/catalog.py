@@ -74,7 +74,7 @@ ASSIGNMENTS = (
         name="momentum_quadratic", number=3, title="Momentum on a quadratic, with and without noise",
         label="assign-momentum-quadratic",
         summary="analyse heavy ball and Nesterov on a quadratic through eigenvalues; measure momentum under noise",
-        prerequisites=("chap-gd-to-adam",),
+        prerequisites=("chap-momentum", "chap-noise"),
         objectives=(
             "implement heavy-ball and Nesterov momentum with the conventions of `torch.optim.SGD`",
             "analyse gradient descent and heavy ball on a quadratic through the eigenvalues of the "
@@ -87,7 +87,7 @@ ASSIGNMENTS = (
     Assignment(
         name="tuning_experiment", number=4, title="Tuning Adam honestly", label="assign-tuning-experiment",
         summary="tune Adam's learning rate and $\\beta_1$ with a validation split, a budget and seeds; test two of the book's results",
-        prerequisites=("chap-rescaling-invariance", "chap-trust-region", "chap-paper-experiments"),
+        prerequisites=("chap-noise", "chap-rescaling-invariance", "chap-trust-region", "chap-paper-experiments"),
         objectives=(
             "tune a learning rate and $\\beta_1$ on a validation split with a fixed budget and several seeds, "
             "and report the test result of the chosen setting with its spread",
@@ -101,7 +101,7 @@ ASSIGNMENTS = (
         name="digits_training", number=5, title="Training a network on real data",
         label="assign-digits-training",
         summary="train a network on the digits with SGD, Adam and AdamW under warmup and cosine decay; defend a choice",
-        prerequisites=("chap-practice", "chap-paper-experiments"),
+        prerequisites=("chap-nadam-radam", "chap-practice", "chap-paper-experiments"),
         objectives=(
             "implement a warmup-then-cosine learning-rate schedule",
             "train a two-layer network on handwritten digits with minibatches, SGD with momentum, Adam "
