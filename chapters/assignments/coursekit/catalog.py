@@ -101,7 +101,7 @@ ASSIGNMENTS = (
         name="digits_training", number=5, title="Training a network on real data",
         label="assign-digits-training",
         summary="train a network on the digits with SGD, Adam and AdamW under warmup and cosine decay; defend a choice",
-        prerequisites=("chap-nadam-radam", "chap-practice", "chap-paper-experiments"),
+        prerequisites=("chap-warmup-schedules", "chap-practice-at-scale", "chap-paper-experiments"),
         objectives=(
             "implement a warmup-then-cosine learning-rate schedule",
             "train a two-layer network on handwritten digits with minibatches, SGD with momentum, Adam "
