@@ -264,7 +264,7 @@ class AssignmentFeedback(_Markdown):
         return [block]
 
 
-def _wrapped(text: str, width: int = 80) -> str:
+def _wrapped(text: str, width: int = 72) -> str:
     """Long lines of a message folded at spaces for the page, continuation lines indented."""
     import textwrap
 
