@@ -6,8 +6,14 @@
 * Embedded-widget JavaScript that myst-nb would load from a CDN is switched off (the static
   figures on the site work without a kernel; live widgets run in Jupyter).
 * Every notebook page gets a downloadable ``.ipynb`` (``_sources/<page>.ipynb``): the executed
-  notebook with a first cell that installs :mod:`adamedu` when, and only when, it runs on Google
-  Colab. The Colab launch button opens that very file from the published site's branch.
+  notebook with a first cell that installs :mod:`adamedu` on Google Colab and, anywhere else
+  without the package, stops with one sentence on how to install it. The Colab launch button
+  opens that very file from the published site's branch. The package's address and the launch
+  buttons both come from the ``repository`` section of ``_config.yml``.
+* The reading layout (``static/adamedu.css``, ``static/adamedu.js``), the print stylesheet
+  (``static/adamedu-print.css``) and the favicon; checks collapsed out of the reading flow
+  (``reading_flow.py``); the home page's map of the chapters (``home_page.py``); the PDF edition
+  of the whole book (``pdf_edition.py``), offered in every page's download menu.
 """
 
 from __future__ import annotations
@@ -16,12 +22,24 @@ import importlib.util
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
+from docutils import nodes
 from sphinx.errors import ExtensionError
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
+
+# The extension's other modules live next to it (Jupyter Book puts this folder on the path;
+# tests that load this file directly do not).
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import home_page  # noqa: E402
+import pdf_edition  # noqa: E402
+import reading_flow  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
 
@@ -31,22 +49,33 @@ MATHJAX_ENTRY = "tex-chtml.js"
 #: Files of the MathJax distribution never needed by the site (``latest.js`` loads MathJax from a
 #: CDN; ``node-main.js`` is for Node.js).
 MATHJAX_SKIP = {"latest.js", "node-main.js"}
+#: The site's own stylesheets, script and favicon.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: Templates that replace two of the theme's buttons (accessible names; see their comments).
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-#: The tag that marks the Colab set-up cell, so it is added once and can be recognised by tests.
-SETUP_CELL_TAG = "colab-setup"
+#: The tag that marks the set-up cell, so it is added once and can be recognised by tests.
+SETUP_CELL_TAG = "adamedu-setup"
+#: The set-up cell, first in every downloadable notebook. ``{requirement}`` is the pip requirement
+#: of the package, built from the ``repository`` section of ``_config.yml``.
 SETUP_CELL_SOURCE = """\
-# Set-up for Google Colab: install the adamedu package (and what it needs) from the book's
-# repository. Anywhere else (a local checkout, Binder, JupyterLab) this cell does nothing.
+# Set-up: this notebook uses the book's adamedu package. On Google Colab this cell installs it;
+# anywhere else it does nothing when adamedu is installed, and says how to install it when not.
 import importlib.util
-import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("adamedu") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "{requirement}"],
-        check=True,
-    )
-    importlib.invalidate_caches()"""
+ADAMEDU = "{requirement}"
+if importlib.util.find_spec("adamedu") is None:
+    if "google.colab" in sys.modules:
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", ADAMEDU], check=True)
+        importlib.invalidate_caches()
+    else:
+        raise ModuleNotFoundError(
+            f'This notebook needs the adamedu package: run  %pip install "{ADAMEDU}"  in a cell, '
+            "then restart the kernel and run the notebook again."
+        )"""
 
 
 def mathjax_source_dir() -> Path:
@@ -79,6 +108,15 @@ def _configure(app: Sphinx, config: Any) -> None:
     context = dict(config.html_context or {})
     context.setdefault("default_mode", "light")
     config.html_context = context
+    static = list(config.html_static_path or [])
+    if str(STATIC_DIR) not in static:
+        static.append(str(STATIC_DIR))
+    config.html_static_path = static
+    templates = list(config.templates_path or [])
+    if str(TEMPLATES_DIR) not in templates:
+        config.templates_path = [str(TEMPLATES_DIR), *templates]
+    if not config.html_favicon:
+        config.html_favicon = str(STATIC_DIR / "favicon.svg")
 
 
 def _is_thebe_asset(asset: Any) -> bool:
@@ -153,6 +191,93 @@ def _accessible_navigation(
     context["generate_toctree_html"] = generate_toctree_html
 
 
+def visit_hidden_code(self, node) -> None:
+    """myst-nb's "Show code cell source" toggle, named by its visible text.
+
+    myst-nb labels the ``<summary>`` "Toggle hidden content", which is not the text a sighted
+    reader sees and speaks to voice control (axe-core: label-content-name-mismatch). Without the
+    label the summary is named by its visible line, "Show code cell source".
+    """
+    classes = " ".join(node["classes"])
+    self.body.append(f'<details class="admonition hide {classes}">\n<summary>\n')
+    for state, prompt in (("collapsed", node["prompt_show"]), ("expanded", node["prompt_hide"])):
+        self.body.append(f'<p class="{state} admonition-title">{_escape(prompt)}</p>\n')
+    self.body.append("</summary>\n")
+
+
+def depart_hidden_code(self, node) -> None:
+    self.body.append("</details>\n")
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=False)
+
+
+#: Punctuation that belongs to the formula before it (and brackets to the formula after them).
+_TRAILING = re.compile(r"^[.,;:!?)\]\u2019\u201d]+")
+_LEADING = re.compile(r"[(\[\u2018\u201c]+$")
+
+
+class KeepPunctuationWithMath(SphinxPostTransform):
+    """Keep ``$x$.`` together: a line never starts with the full stop after a formula.
+
+    MathJax draws inline maths as an unbreakable box, so a browser may break the line between the
+    formula and the comma after it. The formula and the punctuation around it go into one
+    ``<span class="adamedu-nowrap">`` (see adamedu.css).
+    """
+
+    default_priority = 400
+    formats = ("html",)
+
+    def run(self, **kwargs) -> None:
+        for math in list(self.document.findall(nodes.math)):
+            parent = math.parent
+            if parent is None or isinstance(parent, nodes.inline) and "adamedu-nowrap" in parent["classes"]:
+                continue
+            index = parent.index(math)
+            after = parent[index + 1] if index + 1 < len(parent) else None
+            before = parent[index - 1] if index > 0 else None
+            tail = _TRAILING.match(after.astext()) if isinstance(after, nodes.Text) else None
+            head = _LEADING.search(before.astext()) if isinstance(before, nodes.Text) else None
+            if not tail and not head:
+                continue
+            group = nodes.inline(classes=["adamedu-nowrap"])
+            # Indices, not parent.replace(): Text nodes compare equal to any equal string.
+            if head:
+                parent[index - 1] = nodes.Text(before.astext()[: head.start()])
+                group += nodes.Text(head.group(0))
+            if tail:
+                parent[index + 1] = nodes.Text(after.astext()[tail.end():])
+            parent[index] = group
+            group += math
+            if tail:
+                group += nodes.Text(tail.group(0))
+
+
+def _link_pdf_edition(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Offer the PDF edition of the whole book in the page's download menu."""
+    if not app.config.adamedu_pdf:
+        return
+    url = context["pathto"](pdf_edition.PDF_NAME, 1)
+    button = {
+        "type": "link",
+        "url": url,
+        "text": "Book (PDF)",
+        "tooltip": "Download the whole book as one PDF",
+        "icon": "fas fa-book",
+        "label": "download-book-pdf-button",
+    }
+    for group in context.get("header_buttons", []):
+        if group.get("type") == "group" and group.get("icon") == "fas fa-download":
+            for other in group["buttons"]:
+                if other.get("label") == "download-pdf-button":  # the theme's window.print()
+                    other["text"] = "Print page"
+            group["buttons"].append(button)
+            return
+
+
 def _report_failed_execution(app: Sphinx, exception: Exception | None) -> None:
     """Save the traceback of a notebook that stopped the build in ``reports/<page>.err.log``.
 
@@ -181,36 +306,17 @@ def _repository(app: Sphinx) -> tuple[str, str]:
     return url, branch
 
 
-def expand_macros(text: str, macros: dict) -> str:
-    """Replace the book's MathJax macros (``\\mhat`` ...) by their definitions in ``text``.
-
-    The site defines them in MathJax's configuration; Jupyter and Colab do not know them, so the
-    downloadable notebooks carry the expanded TeX. Macros with arguments are left alone.
-    """
-    simple = {name: value for name, value in macros.items() if isinstance(value, str)}
-    if not simple:
-        return text
-    names = "|".join(sorted(map(re.escape, simple), key=len, reverse=True))
-    return re.sub(rf"\\({names})(?![A-Za-z])", lambda m: simple[m.group(1)], text)
-
-
-def notebook_with_setup_cell(notebook: dict, requirement: str, macros: dict | None = None) -> dict:
-    """Return ``notebook`` with the Colab set-up cell as its first cell (added once).
-
-    ``macros`` (name -> TeX) are expanded in the Markdown cells, see :func:`expand_macros`.
-    """
-    cells = []
-    for cell in notebook.get("cells", []):
-        if SETUP_CELL_TAG in cell.get("metadata", {}).get("tags", []):
-            continue
-        if macros and cell.get("cell_type") == "markdown":
-            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            cell = {**cell, "source": expand_macros(source, macros)}
-        cells.append(cell)
+def notebook_with_setup_cell(notebook: dict, requirement: str) -> dict:
+    """Return ``notebook`` with the set-up cell as its first cell (added once)."""
+    cells = [
+        cell
+        for cell in notebook.get("cells", [])
+        if SETUP_CELL_TAG not in cell.get("metadata", {}).get("tags", [])
+    ]
     setup = {
         "cell_type": "code",
         "execution_count": None,
-        "id": "colab-setup",
+        "id": "adamedu-setup",
         "metadata": {"tags": [SETUP_CELL_TAG]},
         "outputs": [],
         "source": SETUP_CELL_SOURCE.replace("{requirement}", requirement),
@@ -265,8 +371,7 @@ def _write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict
         return
     repo_url, branch = _repository(app)
     requirement = f"adamedu @ git+{repo_url}@{branch}" if repo_url else "adamedu"
-    macros = ((app.config.mathjax3_config or {}).get("tex") or {}).get("macros") or {}
-    notebook = notebook_with_setup_cell(_executed_notebook(app, executed), requirement, macros)
+    notebook = notebook_with_setup_cell(_executed_notebook(app, executed), requirement)
     text = json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     target = outdir / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -291,6 +396,17 @@ def _write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict
 def setup(app: Sphinx) -> dict:
     app.add_config_value("adamedu_pages_branch", "gh-pages", "html")
     app.connect("config-inited", _configure, priority=900)
+    app.add_css_file("adamedu.css")
+    app.add_css_file("adamedu-print.css")
+    app.add_js_file("adamedu.js", loading_method="defer")
+    from myst_nb.sphinx_ import HideCodeCellNode
+
+    app.add_node(HideCodeCellNode, override=True, html=(visit_hidden_code, depart_hidden_code))
+    reading_flow.setup(app)
+    app.add_post_transform(KeepPunctuationWithMath)
+    home_page.setup(app)
+    pdf_edition.setup(app)
+    app.connect("html-page-context", _link_pdf_edition, priority=600)
     # After the theme's launch and download buttons (priority 501) are in the context.
     app.connect("html-page-context", _write_notebook, priority=600)
     app.connect("html-page-context", _drop_thebe, priority=600)

@@ -15,6 +15,7 @@ def test_require_passes_true_and_names_false_claims():
     assert issubclass(ClaimError, AssertionError)
 
 
+@pytest.mark.slow  # starts a kernel or a Python process: not in the fast tier
 def test_checks_survive_optimised_python():
     code = ("from adamedu.claims import ClaimError, require\n"
             "try:\n    require(False, 'x')\nexcept ClaimError:\n    print('raised')\n")

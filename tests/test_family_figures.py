@@ -75,6 +75,7 @@ def test_the_counterexample_and_its_fix():
     assert data["x"]["AMSGrad"][-1] < -0.99
 
 
+@pytest.mark.slow  # renders every control over its range: not in the fast tier
 def test_every_control_across_its_range_plots_what_adamedu_computes(figure):
     defaults = {c.name: c.default for c in figure.controls}
     check(figure, figure.values)

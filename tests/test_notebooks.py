@@ -1,8 +1,9 @@
 """Each chapter's downloadable notebook runs top to bottom in a fresh kernel.
 
 The notebook is the one the site offers (``_sources/<chapter>.ipynb`` of the built site, whose
-first cell installs adamedu on Colab and does nothing elsewhere), or, when the site is not built
-from the current sources, the same notebook made from the chapter's MyST source.
+first cell installs adamedu on Colab, does nothing where adamedu is installed, and elsewhere stops
+with one sentence on how to install it), or, when the site is not built from the current sources,
+the same notebook made from the chapter's MyST source.
 """
 
 from __future__ import annotations
@@ -24,13 +25,62 @@ def test_the_book_has_notebook_chapters():
 
 
 @pytest.mark.parametrize("docname", CHAPTERS)
-def test_download_starts_with_the_colab_setup_cell(docname):
+def test_download_starts_with_the_setup_cell(docname):
     first = download_notebook(docname)["cells"][0]
     ext = _site_extension()
     assert first["cell_type"] == "code"
     assert ext.SETUP_CELL_TAG in first["metadata"]["tags"]
     source = first["source"] if isinstance(first["source"], str) else "".join(first["source"])
-    assert '"google.colab" in sys.modules' in source  # harmless anywhere but Colab
+    assert source.startswith(ext.SETUP_CELL_SOURCE.split("{requirement}")[0])
+
+
+REQUIREMENT = "adamedu @ git+https://example.org/course/adamedu@main"
+
+
+def _run_setup_cell(monkeypatch, *, installed: bool, colab: bool) -> list:
+    """Run the set-up cell as a kernel would, with or without adamedu, on Colab or not."""
+    import importlib.util
+    import subprocess
+    import sys
+    import types
+
+    ext = _site_extension()
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: (real_find_spec(name, *a) if installed or name != "adamedu" else None),
+    )
+    if colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    calls: list = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append((a, k)))
+    source = ext.SETUP_CELL_SOURCE.replace("{requirement}", REQUIREMENT)
+    exec(compile(source, "setup-cell", "exec"), {})
+    return calls
+
+
+def test_setup_cell_without_adamedu_says_in_one_sentence_how_to_install_it(monkeypatch):
+    with pytest.raises(ModuleNotFoundError) as raised:
+        _run_setup_cell(monkeypatch, installed=False, colab=False)
+    message = str(raised.value)
+    assert f'%pip install "{REQUIREMENT}"' in message
+    assert message.count(". ") == 0 and message.endswith(".")  # one sentence
+    assert "restart the kernel" in message
+
+
+def test_setup_cell_installs_adamedu_on_colab(monkeypatch):
+    calls = _run_setup_cell(monkeypatch, installed=False, colab=True)
+    assert len(calls) == 1
+    command = calls[0][0][0]
+    assert command[1:] == ["-m", "pip", "install", "--quiet", REQUIREMENT]
+
+
+@pytest.mark.parametrize("colab", [False, True])
+def test_setup_cell_does_nothing_where_adamedu_is_installed(monkeypatch, colab):
+    assert _run_setup_cell(monkeypatch, installed=True, colab=colab) == []
 
 
 @pytest.mark.parametrize("docname", CHAPTERS)

@@ -306,3 +306,59 @@ def test_noise_ball_on_the_noisy_quadratic():
     problem = NoisyQuadratic(curvature=10.0, noise=1.0, dim=100, x0=np.zeros(100))
     trace = run(Adam, problem, 3000, seed=2, lr=1e-3, record=("params",))
     assert np.abs(trace.params[1000:]).mean() == pytest.approx(radius(1e-3, 10.0, 1.0), rel=0.1)
+
+
+# --- Trains of equal spikes after a quiet history ------------------------------------------------
+
+
+def test_spike_train_formula_matches_adam_runs():
+    from adamedu.theory import spike_train_step_ratio
+
+    d = derive_step_bound()
+    b1, b2, t, k = (d.symbols[n] for n in ("beta1", "beta2", "t", "k"))
+    closed = sp.lambdify((b1, b2, t, k), d.spike_train.rhs)
+    for beta1, beta2 in [(0.9, 0.999), (0.9, 0.99), (0.5, 0.9), (0.0, 0.999)]:
+        for spikes, steps in [(1, 50), (2, 50), (3, 400), (12, 400)]:
+            x = np.zeros(1)
+            # eps = 1e-300 turns the 0/0 of the quiet steps into zero steps and nothing else
+            opt = Adam([x], lr=1.0, betas=(beta1, beta2), eps=1e-300, track_updates=True)
+            for step in range(steps):
+                opt.step([np.array([-2.5 if step >= steps - spikes else 0.0])])
+            observed = abs(opt.last_update[0][0])
+            expected = spike_train_step_ratio(beta1, beta2, spikes, steps)
+            assert observed == pytest.approx(expected, rel=1e-9)
+            assert expected == pytest.approx(closed(beta1, beta2, steps, spikes), rel=1e-12)
+            assert expected <= worst_case_step_ratio(beta1, beta2, steps) * (1 + 1e-12)
+
+
+def test_adjacent_spikes_beat_the_papers_figure_at_the_defaults():
+    from adamedu.theory import spike_train_step_ratio
+
+    assert spike_train_step_ratio(0.9, 0.999, 1) == pytest.approx(paper_step_bound(0.9, 0.999), rel=1e-12)
+    assert round(spike_train_step_ratio(0.9, 0.999, 2), 2) == 4.25
+    assert round(spike_train_step_ratio(0.9, 0.999, 3), 2) == 4.95
+    d = derive_step_bound()
+    limit = sp.lambdify((d.symbols["beta1"], d.symbols["beta2"], d.symbols["k"]), d.spike_train_limit.rhs)
+    assert limit(0.9, 0.999, 2) == pytest.approx(spike_train_step_ratio(0.9, 0.999, 2), rel=1e-12)
+    with pytest.raises(ValueError):
+        spike_train_step_ratio(0.9, 0.999, 3, t=2)
+
+
+def test_noise_ball_exact_ar1_variance_against_simulation():
+    # x_(t+1) = rho x_t - alpha e_t with e an AR(1) noise of variance c² and correlation beta1^|k|.
+    d = derive_snr_model()
+    s = d.symbols
+    exact = sp.lambdify((s["alpha"], s["c"], s["rho"], s["beta1"]), d.ar1_variance.rhs)
+    alpha, rho, beta1, c = 0.05, 0.9, 0.8, 0.6
+    rng = np.random.default_rng(6)
+    n, chains = 4000, 2000
+    e = np.zeros(chains)
+    x = np.zeros(chains)
+    samples = []
+    for t in range(n):
+        e = beta1 * e + c * math.sqrt(1 - beta1**2) * rng.standard_normal(chains)
+        x = rho * x - alpha * e
+        if t > 500:
+            samples.append(x.copy())
+    var = np.var(np.array(samples))
+    assert var == pytest.approx(exact(alpha, c, rho, beta1), rel=0.03)

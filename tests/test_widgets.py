@@ -347,6 +347,7 @@ def test_display_is_static_without_a_live_frontend(monkeypatch, figures):
     assert "application/vnd.jupyter.widget-view+json" in bundle and "text/html" not in bundle
 
 
+@pytest.mark.slow  # starts a kernel or a Python process: not in the fast tier
 def test_in_a_kernel_the_frontend_decides_between_widget_and_html():
     """JupyterLab and Notebook send execute requests that allow stdin; headless runners do not."""
     manager = pytest.importorskip("jupyter_client.manager")
@@ -370,6 +371,7 @@ def test_in_a_kernel_the_frontend_decides_between_widget_and_html():
     assert found[False] == {"text/html", "image/png", "text/plain"}
 
 
+@pytest.mark.slow  # starts a kernel or a Python process: not in the fast tier
 def test_a_headless_notebook_run_stores_html_and_no_widget_state():
     """What the book build does: nbclient executes the cell; the output must be the static HTML."""
     nbformat = pytest.importorskip("nbformat")
