@@ -77,12 +77,16 @@ The plain solution block sentence that must vanish.
 ```
 
 Text after the exercises that stays in both editions.
+
+```{assignment-rubrics} adam_from_scratch
+```
 """
 
 SECRETS = ("gated solution prose sentence", "gated_solution_total", str(100 * 7919),
-           "plain solution block sentence")
+           "plain solution block sentence",
+           "callers hold references to the arrays")  # an assignment's rubric: the instructors' edition only
 PUBLIC = ("Compute the sum of the first ten odd numbers", "State the answer of the second exercise",
-          "visible output 4417", "Text after the exercises")
+          "visible output 4417", "Text after the exercises", "graded by hand are in the instructors")
 
 
 def _book(tmp_path: Path) -> Path:
