@@ -135,3 +135,42 @@ def test_written_answers_become_a_pdf_offline(tmp_path):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
         assert "WRITTENANSWER42" in text and "Question 7" in text and "alice" in text
         assert "$\\alpha" not in text  # the formula was typeset, not left as TeX
+
+
+def _graders_left() -> list[int]:
+    """Processes still carrying a grading's mark (see ``grade_class._kill_group``)."""
+    left = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if any(v.startswith(b"COURSEKIT_RUN=") for v in (entry / "environ").read_bytes().split(b"\0")):
+                left.append(int(entry.name))
+        except OSError:
+            continue
+    return left
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds processes through /proc")
+def test_grading_leaves_no_process_behind(graded):
+    assert _graders_left() == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds processes through /proc")
+def test_a_kernel_in_a_session_of_its_own_is_stopped_with_its_grader():
+    """Jupyter starts kernels with a session of their own: stopping the grader's group misses them."""
+    import subprocess
+    import time
+
+    kernel = ("import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'while True: pass'], "
+              "start_new_session=True); import time; time.sleep(60)")
+    mark = "test-" + str(time.time_ns())
+    env = dict(grade_class.os.environ, COURSEKIT_RUN=mark)
+    proc = subprocess.Popen([sys.executable, "-c", kernel], env=env, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while len(grade_class._marked_processes(mark)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(grade_class._marked_processes(mark)) == 2  # the grader and its "kernel"
+    grade_class._kill_group(proc, mark)
+    time.sleep(0.2)
+    alive = [pid for pid in grade_class._marked_processes(mark)
+             if (Path("/proc") / str(pid) / "stat").read_text().split()[2] != "Z"]
+    assert alive == []

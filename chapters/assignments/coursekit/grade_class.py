@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -279,14 +280,15 @@ def _run_otter(notebook: Path, autograder: Path, workdir: Path, env: dict, timeo
     cmd = [sys.executable, "-c", _LAUNCHER, str(memory_bytes), "-m", "otter", "run", "-a", str(autograder),
            "-o", str(out), "--no-logo", str(notebook)]
     with open(workdir / "otter.log", "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        mark = uuid.uuid4().hex
+        proc = subprocess.Popen(cmd, cwd=workdir, env=dict(env, COURSEKIT_RUN=mark), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            _kill_group(proc, mark)
             return None, f"the whole submission ran for more than {timeout:.0f} s"
-    _kill_group(proc)  # a kernel left behind
+    _kill_group(proc, mark)  # a kernel left behind
     results = out / "results.json"
     if proc.returncode == 0 and results.is_file():
         return json.loads(results.read_text()), ""
@@ -296,12 +298,45 @@ def _run_otter(notebook: Path, autograder: Path, workdir: Path, env: dict, timeo
     return None, reason
 
 
-def _kill_group(proc):
+def _kill_group(proc, mark: str):
+    """Stop ``otter run`` and everything it started, kernels included.
+
+    Jupyter starts each kernel in a session of its own, so killing the process group of ``otter
+    run`` would leave a kernel stuck in a student's endless loop running for ever. Every process of
+    one grading carries the run's ``COURSEKIT_RUN`` mark in its environment; the mark finds them.
+    """
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+    _kill_marked(mark)
+
+
+def _marked_processes(mark: str) -> list[int]:
+    """Process ids whose environment holds ``COURSEKIT_RUN=mark`` (Linux's /proc; elsewhere none)."""
+    needle = f"COURSEKIT_RUN={mark}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue  # gone, or not ours to read
+    return found
+
+
+def _kill_marked(mark: str) -> None:
+    for _ in range(20):  # a process may start another while we look: look again until none is left
+        pids = [pid for pid in _marked_processes(mark) if pid != os.getpid()]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)
 
 
 def _last_error(text: str) -> str:
