@@ -5,10 +5,10 @@ Derivations (SymPy; each raises :class:`adamedu.claims.ClaimError` if an identit
 - :func:`derive_minibatch_variance`: a minibatch of :math:`B` distinct examples out of :math:`N`
   gives an unbiased gradient whose variance is :math:`\frac{\sigma_1^2}{B}\frac{N-B}{N-1}`.
 - :func:`derive_sgd_noise_ball`: on :math:`f = \tfrac12\lambda x^2` with gradient noise of variance
-  :math:`\sigma^2`, constant-step SGD settles at :math:`\E[x^2] = \alpha\sigma^2/(\lambda(2-\alpha\lambda))`.
+  :math:`\sigma^2`, constant-step SGD settles at :math:`\mathbb{E}[x^2] = \alpha\sigma^2/(\lambda(2-\alpha\lambda))`.
 - :func:`derive_ema_noise`: an exponential moving average of white noise has variance
   :math:`\frac{1-\beta}{1+\beta}\sigma^2` and lags :math:`\beta/(1-\beta)` steps behind.
-- :func:`derive_momentum_noise_ball`: heavy ball's stationary :math:`\E[x^2]`, equal to that of SGD
+- :func:`derive_momentum_noise_ball`: heavy ball's stationary :math:`\mathbb{E}[x^2]`, equal to that of SGD
   with the effective step :math:`\alpha/(1-\mu)` to first order in :math:`\alpha`.
 
 Numbers: :func:`per_example_gradients` and :func:`minibatch_noise` for the digits problems, and
@@ -64,8 +64,8 @@ class MinibatchVariance:
 def derive_minibatch_variance() -> MinibatchVariance:
     r"""Write :math:`g_B = \frac1B\sum_i I_i g_i` with :math:`I_i = 1` if example i is drawn.
 
-    Drawing B of N without replacement: :math:`\E[I_i] = B/N`,
-    :math:`\E[I_i I_j] = B(B-1)/(N(N-1))` for i ≠ j. With :math:`d_i = g_i - \bar g`
+    Drawing B of N without replacement: :math:`\mathbb{E}[I_i] = B/N`,
+    :math:`\mathbb{E}[I_i I_j] = B(B-1)/(N(N-1))` for i ≠ j. With :math:`d_i = g_i - \bar g`
     (:math:`\sum_i d_i = 0`, :math:`\sum_i d_i^2 = N\sigma_1^2`),
     :math:`\operatorname{Var}(g_B) = \frac{1}{B^2}\big(\operatorname{Var}(I)\sum_i d_i^2 +
     \operatorname{Cov}(I_i, I_j)\sum_{i\ne j} d_i d_j\big)` and :math:`\sum_{i\ne j} d_i d_j = -\sum_i d_i^2`.
@@ -99,7 +99,7 @@ def per_example_gradients(problem, x) -> np.ndarray:
 
 
 def minibatch_noise(problem, x, batch_size: int, per_example=None) -> float:
-    r"""Exact :math:`\E\lVert g_B - \nabla f\rVert^2` for a digits problem's minibatches at ``x``.
+    r"""Exact :math:`\mathbb{E}\lVert g_B - \nabla f\rVert^2` for a digits problem's minibatches at ``x``.
 
     The regulariser's gradient is the same in every minibatch, so only the data term is noisy;
     ``per_example`` may pass :func:`per_example_gradients` to reuse them.

@@ -1,14 +1,14 @@
 r"""RAdam's variance rectification (Liu et al., 2020), derived.
 
-Adam divides by :math:`\sqrt{\vhat_t}`, an average of few squared gradients in its first steps, so
-the *adaptive learning rate* :math:`\psi_t = 1/\sqrt{\vhat_t}` is very noisy early on. RAdam
-measures how many gradients :math:`\vhat_t` effectively averages and scales the step by
+Adam divides by :math:`\sqrt{\hat{v}_t}`, an average of few squared gradients in its first steps, so
+the *adaptive learning rate* :math:`\psi_t = 1/\sqrt{\hat{v}_t}` is very noisy early on. RAdam
+measures how many gradients :math:`\hat{v}_t` effectively averages and scales the step by
 :math:`r_t`, so that its variance matches the long-run one.
 
 - :func:`derive_sma_length`: the exponential average of t squared gradients has the same mean
   age as a simple average of :math:`\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)` of them,
   :math:`\rho_\infty = 2/(1-\beta_2) - 1`.
-- :func:`derive_rectification`: with :math:`\vhat \approx \sigma^2\chi^2_\rho/\rho`, the
+- :func:`derive_rectification`: with :math:`\hat{v} \approx \sigma^2\chi^2_\rho/\rho`, the
   variance of :math:`\psi` to first order is :math:`\rho/(2\sigma^2(\rho-2)(\rho-4))` (finite only for
   :math:`\rho > 4`), and :math:`r_t = \sqrt{\operatorname{Var}\psi_\infty/\operatorname{Var}\psi_t}` is
   PyTorch's formula.
@@ -203,7 +203,7 @@ def exact_psi_variance(rho, sigma: float = 1.0) -> np.ndarray:
 
 def adaptive_lr_spread(beta2: float, steps: int, replicas: int = 20000, seed: int = 0,
                        noise: float = 1.0) -> np.ndarray:
-    r"""Standard deviation over independent runs of :math:`\psi_t = 1/\sqrt{\vhat_t}`, t = 1..steps.
+    r"""Standard deviation over independent runs of :math:`\psi_t = 1/\sqrt{\hat{v}_t}`, t = 1..steps.
 
     One :class:`adamedu.optim.Adam` updates ``replicas`` coordinates at once; each coordinate sees
     its own N(0, ``noise``²) gradients, so the coordinates are independent runs. v̂_t is read from
