@@ -14,7 +14,7 @@ import re
 import pytest
 
 CHAPTERS = pathlib.Path(__file__).resolve().parents[1] / "chapters"
-LESSONS = ["gd_to_adam", "adam_algorithm", "bias_correction", "rescaling_invariance", "trust_region",
+LESSONS = ["gd_to_adam", "adam_algorithm", "bias_correction", "rescaling_invariance", "trust_region", "practice",
            "snr_annealing", "adamax", "failures_and_fixes", "paper_experiments"]
 
 
@@ -51,7 +51,7 @@ def test_every_common_claim_asks_for_a_prediction_before_its_verdict(name):
 
 def test_chapters_with_common_claims_use_the_block():
     for name in ("trust_region", "snr_annealing", "bias_correction", "adam_algorithm", "rescaling_invariance",
-                 "adamax", "failures_and_fixes"):
+                 "adamax", "failures_and_fixes", "practice"):
         assert sum(1 for kind, _, opts, _ in directives(text(name))
                    if kind == "admonition" and "claim" in opts.get("class", "")) >= 1, name
 
