@@ -210,7 +210,7 @@ class AssignmentSummary(_Markdown):
 {rows}
 """
         result = self.render(text)
-        html = (f'<div class="assignment-downloads" style="margin: 0.5em 0 1em">'
+        html = (f'<div class="assignment-downloads">'
                 f'<a class="btn btn-primary" href="{depth}{links["download"]}" download="{name}.ipynb">'
                 f'Download the student notebook (.ipynb)</a> '
                 f'<a class="btn btn-outline-primary" href="{links["colab"]}">Open in Colab</a> '
