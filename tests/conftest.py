@@ -43,12 +43,14 @@ def _mirrors_a_package_module(test_file: Path) -> bool:
 def pytest_configure(config):
     config.addinivalue_line("markers", "fast: a test of the package alone (selected by `pytest -m fast`)")
     config.addinivalue_line("markers", "slow: a package test too slow for the fast tier")
+    config.adamedu_summary = []  # see pytest_terminal_summary below
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if _mirrors_a_package_module(Path(str(item.fspath))) and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.fast)
+    _order_and_group(items)
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -57,3 +59,55 @@ def pytest_ignore_collect(collection_path, config):
             and collection_path.suffix == ".py":
         return not _mirrors_a_package_module(Path(collection_path))
     return None
+
+
+# --- running on every core ---------------------------------------------------------------------
+# pyproject.toml runs the suite with pytest-xdist on every core (`-n auto --dist loadgroup`). The
+# costly test modules share one expensive fixture each (a browser reading the whole site, the
+# chapters executed once more, a JupyterLab server) or write the same files (the assignments
+# built into _build/assignments): each such group runs on one worker, so the fixture is made once
+# and the files are never written twice at the same time. Groups start longest first; the many
+# small tests fill in around them.
+GROUPS = {  # test module -> group, in the order the groups start
+    "test_jupyterlab_browser.py": "jupyterlab",
+    "test_site_pages.py": "site",
+    "test_assignments.py": "assignments",
+    "test_grade_class.py": "assignments",
+    "test_notebooks.py": "chapters",
+    "test_reproducible_build.py": "chapters",
+    "test_notebook_math.py": "chapters",
+}
+_GROUP_ORDER = list(dict.fromkeys(GROUPS.values()))
+
+
+def _group(item) -> str | None:
+    return GROUPS.get(Path(str(item.fspath)).name)
+
+
+
+def _order_and_group(items) -> None:
+    """Mark each item of a group with its xdist group; groups first, longest first (stable)."""
+    for item in items:
+        group = _group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    rank = {group: k for k, group in enumerate(_GROUP_ORDER)}
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))
+
+
+# Lines a fixture wants printed at the end of the run (the site's numbers, see
+# tests/browser/conftest.py): collected on each worker, passed to the controller, printed once.
+def pytest_sessionfinish(session):
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["adamedu_summary"] = list(session.config.adamedu_summary)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    node.config.adamedu_summary.extend(getattr(node, "workeroutput", {}).get("adamedu_summary", []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in terminalreporter.config.adamedu_summary:
+        terminalreporter.write_line(line)

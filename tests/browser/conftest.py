@@ -9,17 +9,14 @@ from sitecheck import FILE_NAME, SERIOUS, Site, chromium_path, site_dir, why_ski
 # Module scope: Playwright's sync API allows one running instance per thread, so the browser is
 # shut down when the page tests end and other browser tests can start their own.
 @pytest.fixture(scope="module")
-def site():
+def site(request):
     reason = why_skip()
     if reason:
         pytest.skip(f"browser tests skipped: {reason}")
     served = Site(site_dir(), chromium_path())
     yield served
-    _SUMMARY[:] = summary_lines(served)
+    request.config.adamedu_summary.extend(summary_lines(served))  # printed at the end of the run
     served.close()
-
-
-_SUMMARY: list[str] = []
 
 
 def summary_lines(site: Site) -> list[str]:
@@ -65,8 +62,3 @@ def summary_lines(site: Site) -> list[str]:
         f"{sum(len(r.sliders) for r in site.reports.values())} sliders moved"
     )
     return lines
-
-
-def pytest_terminal_summary(terminalreporter):
-    for line in _SUMMARY:
-        terminalreporter.write_line(line)
