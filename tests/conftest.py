@@ -50,7 +50,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _mirrors_a_package_module(Path(str(item.fspath))) and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.fast)
-    _order_and_group(items)
+    _order_groups_first(items)
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -62,12 +62,14 @@ def pytest_ignore_collect(collection_path, config):
 
 
 # --- running on every core ---------------------------------------------------------------------
-# pyproject.toml runs the suite with pytest-xdist on every core (`-n auto --dist loadgroup`). The
-# costly test modules share one expensive fixture each (a browser reading the whole site, the
-# chapters executed once more, a JupyterLab server) or write the same files (the assignments
-# built into _build/assignments): each such group runs on one worker, so the fixture is made once
-# and the files are never written twice at the same time. Groups start longest first; the many
-# small tests fill in around them.
+# pyproject.toml runs the suite with pytest-xdist on every core (`-n auto`). The costly test
+# modules share one expensive fixture each (a browser reading the whole site, the chapters
+# executed once more, a JupyterLab server) or write the same files (the assignments built into
+# _build/assignments): the scheduler below sends each such group to one worker, so the fixture is
+# made once and the files are never written twice at the same time. Groups start first, longest
+# first; the many small tests fill in around them. (xdist's own `--dist loadgroup` renames node
+# ids, which pytest 9.2 no longer allows: the groups silently fall apart. A scheduler that reads
+# the module from the node id needs no renaming.)
 GROUPS = {  # test module -> group, in the order the groups start
     "test_jupyterlab_browser.py": "jupyterlab",
     "test_site_pages.py": "site",
@@ -80,19 +82,26 @@ GROUPS = {  # test module -> group, in the order the groups start
 _GROUP_ORDER = list(dict.fromkeys(GROUPS.values()))
 
 
-def _group(item) -> str | None:
-    return GROUPS.get(Path(str(item.fspath)).name)
+def group_of(nodeid: str) -> str | None:
+    """The group of a test, from its node id (``tests/browser/test_site_pages.py::...``)."""
+    return GROUPS.get(nodeid.split("::", 1)[0].rsplit("/", 1)[-1])
 
 
-
-def _order_and_group(items) -> None:
-    """Mark each item of a group with its xdist group; groups first, longest first (stable)."""
-    for item in items:
-        group = _group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+def _order_groups_first(items) -> None:
     rank = {group: k for k, group in enumerate(_GROUP_ORDER)}
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))
+    items.sort(key=lambda item: rank.get(group_of(item.nodeid), len(rank)))  # stable: modules stay whole
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """xdist's scope scheduling with a scope per group, and one per test outside the groups."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
 
 
 # Lines a fixture wants printed at the end of the run (the site's numbers, see
