@@ -37,6 +37,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import adamedu  # noqa: E402
 
+# Interleaved rounds put adamedu's step right after PyTorch's. PyTorch's OpenMP threads spin
+# (busy-wait) for a while after each parallel loop by default, taking the cores from whatever runs
+# next: measured after a spinning PyTorch, adamedu's 4M step took 13.5 ms instead of 10.6 ms.
+# Passive waiting keeps the comparison fair (it costs PyTorch about 8 % at 4M parameters here); set
+# OMP_WAIT_POLICY yourself to measure otherwise. It must be set before PyTorch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 try:  # PyTorch is optional
     import torch
 except ImportError:  # pragma: no cover - depends on the environment
@@ -130,7 +137,8 @@ def main(argv=None):
         torch.set_num_threads(args.torch_threads)
 
     rng = np.random.default_rng(0)
-    rounds_note = "times are medians and minima over interleaved rounds"
+    rounds_note = ("times are medians and minima over interleaved rounds; "
+                   f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     try:
         rounds_note += f"; load average {os.getloadavg()[0]:.2f} at start"
     except OSError:  # pragma: no cover - not available everywhere
