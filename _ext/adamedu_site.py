@@ -329,6 +329,51 @@ def notebook_with_setup_cell(notebook: dict, requirement: str) -> dict:
     return result
 
 
+#: MyST a notebook front end would show as raw text: a target line ``(label)=``, and the roles
+#: ``{ref}``, ``{numref}``, ``{doc}`` (shown as the title they point to) and ``{math}``.
+_TARGET_LINE = re.compile(r"^\([\w.:-]+\)=[ \t]*(\n|$)", re.M)
+_XREF_ROLE = re.compile(r"\{(?:ref|numref|doc)\}`([^`]*)`")
+_MATH_ROLE = re.compile(r"\{math\}`([^`]*)`")
+
+
+def readable_markdown(text: str, titles: dict[str, str]) -> str:
+    """``text`` with the site-only MyST of a markdown cell made readable in any notebook.
+
+    Targets are dropped; a cross-reference becomes its own text (``{ref}`text <label>```) or the
+    title it points to, in italics (``titles`` maps labels to titles); ``{math}`x``` becomes ``$x$``.
+    """
+    def xref(match: re.Match) -> str:
+        content = match[1]
+        explicit = re.fullmatch(r"(.*?)\s*<([^<>]+)>", content, re.S)
+        if explicit:
+            return explicit[1]
+        return f"*{titles.get(content.strip().lower(), content.strip())}*"
+
+    text = _TARGET_LINE.sub("", text)
+    text = _MATH_ROLE.sub(lambda match: f"${match[1]}$", text)
+    return _XREF_ROLE.sub(xref, text)
+
+
+def notebook_with_readable_markdown(notebook: dict, titles: dict[str, str]) -> dict:
+    """``notebook`` with :func:`readable_markdown` applied to every markdown cell."""
+    cells = []
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            source = cell.get("source", "")
+            source = source if isinstance(source, str) else "".join(source)
+            cell = dict(cell, source=readable_markdown(source, titles))
+        cells.append(cell)
+    return dict(notebook, cells=cells)
+
+
+def _label_titles(app: Sphinx) -> dict[str, str]:
+    """Every label of the book and the title of what it points to (sections and chapters)."""
+    titles = {}
+    for label, (docname, _, title) in app.env.get_domain("std").labels.items():
+        titles[label] = title or str(app.env.titles.get(docname, nodes.Text(label)).astext())
+    return titles
+
+
 def _executed_notebook(app: Sphinx, path: Path) -> dict:
     """The notebook myst-nb wrote for a page, with its outputs.
 
@@ -372,6 +417,7 @@ def _write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict
     repo_url, branch = _repository(app)
     requirement = f"adamedu @ git+{repo_url}@{branch}" if repo_url else "adamedu"
     notebook = notebook_with_setup_cell(_executed_notebook(app, executed), requirement)
+    notebook = notebook_with_readable_markdown(notebook, _label_titles(app))
     text = json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     target = outdir / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
