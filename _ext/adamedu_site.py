@@ -329,18 +329,47 @@ def notebook_with_setup_cell(notebook: dict, requirement: str) -> dict:
     return result
 
 
-#: MyST a notebook front end would show as raw text: a target line ``(label)=``, and the roles
-#: ``{ref}``, ``{numref}``, ``{doc}`` (shown as the title they point to) and ``{math}``.
+#: MyST a notebook front end would show as raw text: a target line ``(label)=``, directives, and
+#: the roles ``{ref}``, ``{numref}``, ``{doc}`` (shown as the title they point to) and ``{math}``.
 _TARGET_LINE = re.compile(r"^\([\w.:-]+\)=[ \t]*(\n|$)", re.M)
 _XREF_ROLE = re.compile(r"\{(?:ref|numref|doc)\}`([^`]*)`")
 _MATH_ROLE = re.compile(r"\{math\}`([^`]*)`")
 
 
+#: A directive in a markdown cell: its fence (backticks or colons), name, argument, option lines
+#: and body. A longer fence can hold shorter ones, so bodies are converted in turn.
+_DIRECTIVE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>[^\n]*)\n"
+    r"(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
+    r"(?P<body>.*?)^(?P=fence)[ \t]*(?:\n|$)",
+    re.M | re.S,
+)
+#: What each directive shows in a notebook above its body (none: the body alone; the site's chapter
+#: map has no body a notebook could use).
+_DIRECTIVE_HEADINGS = {
+    "exercise": "**Exercise: {arg}**", "solution": "**Solution**", "solution-start": "**Solution**",
+    "admonition": "**{arg}**", "note": "**Note.**", "tip": "**Tip.**", "warning": "**Warning.**",
+    "important": "**Important.**", "seealso": "**See also.**", "grid-item-card": "**{arg}**",
+}
+_DROPPED_DIRECTIVES = {"chapter-map", "solution-end"}
+
+
+def _plain_directive(match: re.Match) -> str:
+    name, arg = match["name"], match["arg"].strip()
+    if name in _DROPPED_DIRECTIVES:
+        return ""
+    body = _DIRECTIVE.sub(_plain_directive, match["body"]).strip("\n")
+    heading = _DIRECTIVE_HEADINGS.get(name, "").format(arg=arg).replace("**Exercise: **", "**Exercise**")
+    return "\n\n".join(part for part in (heading, body) if part) + "\n"
+
+
 def readable_markdown(text: str, titles: dict[str, str]) -> str:
     """``text`` with the site-only MyST of a markdown cell made readable in any notebook.
 
-    Targets are dropped; a cross-reference becomes its own text (``{ref}`text <label>```) or the
-    title it points to, in italics (``titles`` maps labels to titles); ``{math}`x``` becomes ``$x$``.
+    Targets are dropped; a directive becomes its body under a bold heading (an exercise, an
+    admonition's title) with its options dropped; a cross-reference becomes its own text
+    (``{ref}`text <label>```) or the title it points to, in italics (``titles`` maps labels to
+    titles); ``{math}`x``` becomes ``$x$``.
     """
     def xref(match: re.Match) -> str:
         content = match[1]
@@ -350,6 +379,7 @@ def readable_markdown(text: str, titles: dict[str, str]) -> str:
         return f"*{titles.get(content.strip().lower(), content.strip())}*"
 
     text = _TARGET_LINE.sub("", text)
+    text = _DIRECTIVE.sub(_plain_directive, text)
     text = _MATH_ROLE.sub(lambda match: f"${match[1]}$", text)
     return _XREF_ROLE.sub(xref, text)
 
@@ -372,6 +402,26 @@ def _label_titles(app: Sphinx) -> dict[str, str]:
     for label, (docname, _, title) in app.env.get_domain("std").labels.items():
         titles[label] = title or str(app.env.titles.get(docname, nodes.Text(label)).astext())
     return titles
+
+
+def _readable_downloads(app: Sphinx, exception: Exception | None) -> None:
+    """Rewrite the chapters' downloads with :func:`readable_markdown`, once the build is done.
+
+    Last of all, because the student edition finds the solutions it removes from these notebooks
+    by their MyST markers (``_ext/student_solutions.py``).
+    """
+    if exception is not None:
+        return
+    titles = _label_titles(app)
+    for name in sorted(getattr(app.env, "adamedu_downloads", ())):
+        path = Path(name)
+        if not path.is_file():
+            continue
+        notebook = json.loads(path.read_text("utf-8"))
+        readable = notebook_with_readable_markdown(notebook, titles)
+        if readable != notebook:
+            path.write_text(json.dumps(readable, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
+                            "utf-8")
 
 
 def _executed_notebook(app: Sphinx, path: Path) -> dict:
@@ -417,12 +467,12 @@ def _write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict
     repo_url, branch = _repository(app)
     requirement = f"adamedu @ git+{repo_url}@{branch}" if repo_url else "adamedu"
     notebook = notebook_with_setup_cell(_executed_notebook(app, executed), requirement)
-    notebook = notebook_with_readable_markdown(notebook, _label_titles(app))
     text = json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     target = outdir / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.is_file() or target.read_text("utf-8") != text:
         target.write_text(text, "utf-8")
+    app.env.adamedu_downloads = getattr(app.env, "adamedu_downloads", set()) | {str(target)}
     context["ipynb_source"] = f"{pagename}.ipynb"
 
     # The Colab button: Colab opens notebooks from GitHub, so it opens the published copy of this
@@ -458,5 +508,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _drop_thebe, priority=600)
     app.connect("html-page-context", _accessible_navigation, priority=600)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _readable_downloads, priority=950)  # after the student edition's
     app.connect("build-finished", _report_failed_execution)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -103,6 +103,11 @@ def test_markdown_of_a_download_has_no_site_only_myst():
             "{numref}`Figure <fig-a>` and {math}`\\alpha`.\n(sec-y)=\n")
     assert ext.readable_markdown(text, {"chap-noise": "Noisy gradients"}) == (
         "# Title\n\nSee *Noisy gradients*, the noise chapter, Figure and $\\alpha$.\n")
+    directives = (":::{exercise} Twice as fast\n:label: ex-a\n\nShow $x = 1$.\n:::\n\n"
+                  "```{solution-start} ex-a\n:class: dropdown\n```\n\n"
+                  "::::{admonition} Verdict\n:class: dropdown\n\n:::{glue:figure} fig\n:alt: A.\n\nCaption.\n:::\n::::\n")
+    assert ext.readable_markdown(directives, {}) == (
+        "**Exercise: Twice as fast**\n\nShow $x = 1$.\n\n**Solution**\n\n**Verdict**\n\nCaption.\n")
     built = [built_notebook(d) for d in chapters()]
     if not any(built):
         pytest.skip("the site is not built from these sources: only the conversion was checked")
@@ -112,4 +117,4 @@ def test_markdown_of_a_download_has_no_site_only_myst():
         markdown = "\n".join(
             c["source"] if isinstance(c["source"], str) else "".join(c["source"])
             for c in notebook["cells"] if c["cell_type"] == "markdown")
-        assert not re.search(r"^\([\w.:-]+\)=\s*$|\{(ref|numref|doc|math)\}`", markdown, re.M), docname
+        assert not re.search(r"^\([\w.:-]+\)=\s*$|\{(ref|numref|doc|math)\}`|^(:::|```)\{", markdown, re.M), docname
