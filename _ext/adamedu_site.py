@@ -332,7 +332,7 @@ def notebook_with_setup_cell(notebook: dict, requirement: str) -> dict:
 #: MyST a notebook front end would show as raw text: a target line ``(label)=``, directives, and
 #: the roles ``{ref}``, ``{numref}``, ``{doc}`` (shown as the title they point to) and ``{math}``.
 _TARGET_LINE = re.compile(r"^\([\w.:-]+\)=[ \t]*(\n|$)", re.M)
-_XREF_ROLE = re.compile(r"\{(?:ref|numref|doc)\}`([^`]*)`")
+_XREF_ROLE = re.compile(r"\{(ref|numref|doc)\}`([^`]*)`")
 _MATH_ROLE = re.compile(r"\{math\}`([^`]*)`")
 
 
@@ -368,15 +368,18 @@ def readable_markdown(text: str, titles: dict[str, str]) -> str:
 
     Targets are dropped; a directive becomes its body under a bold heading (an exercise, an
     admonition's title) with its options dropped; a cross-reference becomes its own text
-    (``{ref}`text <label>```) or the title it points to, in italics (``titles`` maps labels to
-    titles); ``{math}`x``` becomes ``$x$``.
+    (``{ref}`text <label>```), "the figure" for a numbered figure, or else the title it points to,
+    in italics (``titles`` maps labels to titles); ``{math}`x``` becomes ``$x$``.
     """
     def xref(match: re.Match) -> str:
-        content = match[1]
+        role, content = match[1], match[2]
         explicit = re.fullmatch(r"(.*?)\s*<([^<>]+)>", content, re.S)
         if explicit:
             return explicit[1]
-        return f"*{titles.get(content.strip().lower(), content.strip())}*"
+        label = content.strip()
+        if role == "numref" or label.lower().startswith("fig-"):
+            return "the figure"  # a numbered figure: its caption is no name, and it is in the notebook
+        return f"*{titles.get(label.lower(), label)}*"
 
     text = _TARGET_LINE.sub("", text)
     text = _DIRECTIVE.sub(_plain_directive, text)

@@ -100,9 +100,10 @@ def test_markdown_of_a_download_has_no_site_only_myst():
     """A target line or a cross-reference role would show as raw text in JupyterLab or Colab."""
     ext = _site_extension()
     text = ("(chap-x)=\n# Title\n\nSee {ref}`chap-noise`, {ref}`the noise chapter <chap-noise>`, "
-            "{numref}`Figure <fig-a>` and {math}`\\alpha`.\n(sec-y)=\n")
-    assert ext.readable_markdown(text, {"chap-noise": "Noisy gradients"}) == (
-        "# Title\n\nSee *Noisy gradients*, the noise chapter, Figure and $\\alpha$.\n")
+            "{numref}`Figure <fig-a>`, {numref}`fig-b` and {math}`\\alpha`.\n(sec-y)=\n")
+    titles = {"chap-noise": "Noisy gradients", "fig-b": "A caption with |\\Delta_t| in TeX"}
+    assert ext.readable_markdown(text, titles) == (
+        "# Title\n\nSee *Noisy gradients*, the noise chapter, Figure, the figure and $\\alpha$.\n")
     directives = (":::{exercise} Twice as fast\n:label: ex-a\n\nShow $x = 1$.\n:::\n\n"
                   "```{solution-start} ex-a\n:class: dropdown\n```\n\n"
                   "::::{admonition} Verdict\n:class: dropdown\n\n:::{glue:figure} fig\n:alt: A.\n\nCaption.\n:::\n::::\n")
