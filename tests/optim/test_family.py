@@ -24,7 +24,12 @@ from adamedu.optim import (
     Yogi,
 )
 from adamedu.optim.muon import newton_schulz
-from tests.optim.test_optimizer import FAULTS, assert_fault_changes_nothing, snapshot
+from tests.optim.test_optimizer import (
+    FAULTS,
+    assert_chunked_equals_single_call,
+    assert_fault_changes_nothing,
+    snapshot,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location(
@@ -411,20 +416,7 @@ def test_state_dict_round_trip_continues_bitwise(cls):
 @pytest.mark.parametrize("cls", [c for c in FAMILY if c.elementwise])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_chunked_update_equals_single_call(cls, dtype):
-    rng = np.random.default_rng(1)
-    n = 2 * optim.CHUNK_BYTES // np.dtype(dtype).itemsize + 17  # three chunks, several threads
-    x = rng.standard_normal(n).astype(dtype)
-    storage = np.zeros(2 * n, dtype=dtype)
-    storage[::2] = x
-    y = storage[::2]  # not contiguous: updated in one call
-    a, b = cls([x], **RICH[cls]), cls([y], **RICH[cls])
-    for _ in range(4):
-        g = rng.standard_normal(n).astype(dtype)
-        a.step([g])
-        b.step([g])
-    assert np.array_equal(x, y)
-    for key in a.state[0]:
-        assert np.array_equal(a.state[0][key], b.state[0][key]), key
+    assert_chunked_equals_single_call(lambda params: cls(params, **RICH[cls]), dtype, steps=4)
 
 
 @pytest.mark.parametrize("cls", [c for c in FAMILY if "maximize" in c.hyperparameters])

@@ -455,15 +455,22 @@ def test_loaded_state_is_cast_to_the_parameters_dtype():
 def test_chunked_update_equals_single_call(k, dtype):
     cfg = CONFIGS[k]
     kwargs = {key: v for key, v in cfg["kwargs"].items() if key != "groups"}
+    cls = optim.__dict__[cfg["name"]]
+    assert_chunked_equals_single_call(lambda params: cls(params, **constructor_args(params, kwargs)[1]), dtype,
+                                      steps=3)
+
+
+def assert_chunked_equals_single_call(make_optimizer, dtype, steps):
+    """A parameter of three chunks (updated in chunks, on several threads) ends bitwise where the
+    same parameter stored with a stride (not contiguous: always updated in one call) ends."""
     rng = np.random.default_rng(1)
     n = 2 * optim.CHUNK_BYTES // np.dtype(dtype).itemsize + 17  # three chunks
     x = rng.standard_normal(n).astype(dtype)
     storage = np.zeros(2 * n, dtype=dtype)
     storage[::2] = x
-    y = storage[::2]  # not contiguous: always updated in one call
-    _, kw = constructor_args([x], kwargs)
-    a, b = optim.__dict__[cfg["name"]]([x], **kw), optim.__dict__[cfg["name"]]([y], **kw)
-    for _ in range(3):
+    y = storage[::2]
+    a, b = make_optimizer([x]), make_optimizer([y])
+    for _ in range(steps):
         g = rng.standard_normal(n).astype(dtype)
         a.step([g])
         b.step([g])
